@@ -1,0 +1,127 @@
+"""Typed configuration: defaults < file (TOML) < environment, validated once, immutable.
+
+Cores never read configuration; the wiring module hands them values. Secrets (the AMI secret,
+seat passwords) are not settings: they live in the state directory (see ``hotline.secrets``).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "HOTLINE_"
+CONFIG_FILE_ENV = "HOTLINE_CONFIG"
+
+
+class SettingsError(Exception):
+    """The configuration is invalid; the message says which value and why."""
+
+
+class Settings(BaseModel):
+    """Everything the engine can be told. Field names map to ``HOTLINE_<NAME>`` variables."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    state_dir: Path = Field(default=PROJECT_ROOT / ".hotline")
+    cache_dir: Path = Field(default=Path("/var/cache/hotline"))
+    database_url: str = ""
+    mqtt_url: str = "mqtt://127.0.0.1:1883"
+
+    asterisk_mode: Literal["auto", "system", "chroot"] = "auto"
+    debian_mirror: str = ""
+    debian_suite: str = "sid"
+
+    sip_bind: str = "127.0.0.1"
+    sip_port: int = Field(default=5060, ge=1, le=65535)
+    trunk_match: str = "127.0.0.1:5080"
+    ami_port: int = Field(default=5038, ge=1, le=65535)
+    agi_host: str = "127.0.0.1"
+    agi_port: int = Field(default=4573, ge=1, le=65535)
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=1, le=65535)
+    rtp_start: int = Field(default=10000, ge=1024, le=65000)
+    rtp_end: int = Field(default=20000, ge=1024, le=65535)
+
+    service_number: str = "12333"
+    seat_count: int = Field(default=220, ge=1, le=9999)
+    district_windows: tuple[str, ...] = ("changning-si", "xuhui-si", "pudong-si")
+    offer_timeout_s: int = Field(default=20, ge=5, le=120)
+    ivr_digit_timeout_ms: int = Field(default=5000, ge=1000, le=30000)
+    lab_seat_contacts: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.state_dir / 'hotline.db'}"
+
+    @property
+    def seats(self) -> tuple[str, ...]:
+        return tuple(f"seat{n:03d}" for n in range(1, self.seat_count + 1))
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, config_file: Path | None = None
+) -> Settings:
+    """Build settings from defaults, then the TOML file, then ``HOTLINE_*`` variables."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    path = config_file or _config_path(env)
+    if path is not None:
+        values.update(_read_file(path))
+    values.update(_from_environment(env))
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        raise SettingsError(_explain(exc, path)) from None
+
+
+def _config_path(env: Mapping[str, str]) -> Path | None:
+    named = env.get(CONFIG_FILE_ENV)
+    if named:
+        return Path(named)
+    default = PROJECT_ROOT / "hotline.toml"
+    return default if default.exists() else None
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise SettingsError(f"configuration file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"configuration file {path} is not valid TOML: {exc}") from None
+
+
+def _from_environment(env: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, field in Settings.model_fields.items():
+        raw = env.get(ENV_PREFIX + name.upper())
+        if raw is None or name == "config":
+            continue
+        if field.annotation is not None and "tuple" in str(field.annotation):
+            values[name] = tuple(item.strip() for item in raw.split(",") if item.strip())
+        elif field.annotation is not None and "dict" in str(field.annotation):
+            values[name] = _parse_pairs(raw)
+        else:
+            values[name] = raw
+    return values
+
+
+def _parse_pairs(raw: str) -> dict[str, str]:
+    pairs = (item.split("=", 1) for item in raw.split(",") if "=" in item)
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
+def _explain(exc: ValidationError, path: Path | None) -> str:
+    where = f" (file {path} and HOTLINE_* variables)" if path else " (HOTLINE_* variables)"
+    lines = [f"invalid configuration{where}:"]
+    for error in exc.errors():
+        name = ".".join(str(part) for part in error["loc"])
+        lines.append(f"  {name}: {error['msg']} (env HOTLINE_{name.upper()})")
+    return "\n".join(lines)
