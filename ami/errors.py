@@ -1,5 +1,8 @@
 """Errors of the AMI layer, one per thing a caller must handle differently.
 
+Names follow what happened rather than ending in "Error" (`AmiNotConnected`, `AmiTimeout`):
+they are the contract other packages code against, hence the N818 exemptions.
+
 The split that matters most: `AmiNotConnected` means the action was never sent, so the caller
 may try again later; `AmiActionOutcomeUnknown` (and its subclass `AmiTimeout`) means the action
 was written and Asterisk may have run it, so the caller must look at Asterisk before acting again.
@@ -24,22 +27,22 @@ class AmiProtocolError(AmiError):
     """
 
 
-class AmiUnsafeValue(AmiError, ValueError):
+class AmiUnsafeValue(AmiError, ValueError):  # noqa: N818
     """An action name, key or value would break the framing (CR, LF, NUL, bad key).
 
     The message never echoes the value: it may be a secret.
     """
 
 
-class AmiConnectionLost(AmiError):
+class AmiConnectionLost(AmiError):  # noqa: N818
     """The AMI connection ended (closed by Asterisk, keep-alive unanswered, socket error)."""
 
 
-class AmiNotConnected(AmiError):
+class AmiNotConnected(AmiError):  # noqa: N818
     """There is no logged-in AMI connection; the action was NOT sent and is not queued."""
 
 
-class AmiLoginFailed(AmiError):
+class AmiLoginFailed(AmiError):  # noqa: N818
     """Asterisk refused the Login action (wrong user or secret, or a host not permitted)."""
 
     def __init__(self, response: Response) -> None:
@@ -56,7 +59,7 @@ class AmiActionError(AmiError):
         self.response = response
 
 
-class AmiActionOutcomeUnknown(AmiError):
+class AmiActionOutcomeUnknown(AmiError):  # noqa: N818
     """The action was sent but its answer never came: it may or may not have run.
 
     It is never re-sent automatically (a second Originate would ring a second phone);
@@ -78,7 +81,7 @@ class AmiTimeout(AmiActionOutcomeUnknown):
         self.timeout = timeout
 
 
-class AmiSubscriptionOverflow(AmiError):
+class AmiSubscriptionOverflow(AmiError):  # noqa: N818
     """A subscriber fell behind and events were dropped; its view must be rebuilt.
 
     Raised once by the subscription after the events queued before the gap; iterating

@@ -1,1 +1,41 @@
-"""hotline/storage."""
+"""Storage: SQLAlchemy models, Alembic migrations and the `Store` the controller uses.
+
+SQLite file by default, PostgreSQL by URL (`postgresql+psycopg://...`). Outside
+this package only the names below are used; ORM objects never leave it.
+"""
+
+from hotline.storage.errors import (
+    ConflictError,
+    NotFoundError,
+    StorageError,
+    StorageUnavailable,
+)
+from hotline.storage.records import (
+    AgentRecord,
+    CallRecord,
+    CallStep,
+    OpenSession,
+    Outcome,
+    Role,
+    SeatRecord,
+    StepKind,
+    TokenRecord,
+)
+from hotline.storage.store import Store
+
+__all__ = [
+    "AgentRecord",
+    "CallRecord",
+    "CallStep",
+    "ConflictError",
+    "NotFoundError",
+    "OpenSession",
+    "Outcome",
+    "Role",
+    "SeatRecord",
+    "StepKind",
+    "StorageError",
+    "StorageUnavailable",
+    "Store",
+    "TokenRecord",
+]

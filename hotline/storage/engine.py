@@ -64,7 +64,7 @@ def unavailable_error(url: URL, exc: BaseException) -> StorageUnavailable:
         # Drivers do not usually echo the password, but never take the chance.
         reason = reason.replace(str(url.password), "***")
     return StorageUnavailable(
-        f"cannot reach the database at {mask_url(url)}: {reason}. {unavailable_hint(url)}"
+        f"cannot reach the database at {mask_url(url)} ({reason}). {unavailable_hint(url)}"
     )
 
 
@@ -74,7 +74,11 @@ def make_engine(url: URL, *, foreign_keys: bool = True) -> Engine:
         return _sqlite_engine(url, foreign_keys=foreign_keys)
     if url.get_backend_name() == "postgresql":
         return _engine(url, connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S})
-    return _engine(url, connect_args={})
+    # The store's upserts are written for these two dialects only.
+    raise StorageError(
+        f"unsupported database {mask_url(url)}: use sqlite:///PATH or "
+        "postgresql+psycopg://USER@HOST:PORT/DB"
+    )
 
 
 def _engine(url: URL, connect_args: dict[str, Any]) -> Engine:
@@ -87,7 +91,13 @@ def _sqlite_engine(url: URL, *, foreign_keys: bool) -> Engine:
     if database in ("", ":memory:") or database.startswith("file::memory:"):
         # Each pooled connection would see its own empty in-memory database.
         raise StorageError("an in-memory SQLite database is not supported; use a file")
-    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(database).expanduser().parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageUnavailable(
+            f"cannot create the folder {folder} for the SQLite database: {exc.strerror}"
+        ) from exc
     engine = _engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")

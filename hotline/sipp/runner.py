@@ -1,0 +1,252 @@
+"""Real SIP parties from SIPp: callers on the inbound trunk and agents' softphones.
+
+Used by the demo, the load command and the tests. Every run is bounded (call count, call limit,
+global timeout) so that a stuck party can never hang a test or a CI run. Each instance gets its
+own control port and media ports outside Asterisk's RTP range.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import logging
+import os
+import shutil
+import signal
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+
+log = logging.getLogger("hotline.sipp")
+
+SCENARIOS = Path(__file__).parent / "scenarios"
+DTMF_DIR = "/usr/share/sip-tester"
+DTMF_NAMES = {"*": "star", "#": "pound"}
+
+
+class SippError(Exception):
+    """SIPp is missing or could not run; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class CallerPath:
+    """What a caller does after the welcome prompt starts."""
+
+    keys: str
+    first_key_ms: int = 2500
+    between_keys_ms: int = 600
+    hangup_after_ms: int = 0
+    """0: stay until the agent hangs up; otherwise hang up this long after the last key."""
+
+
+@dataclass(frozen=True)
+class Caller:
+    number: str
+    name: str
+    path: int
+
+
+@dataclass(frozen=True)
+class SippStats:
+    successful: int
+    failed: int
+    exit_code: int | None
+
+
+@dataclass
+class SippInstance:
+    name: str
+    workdir: Path
+    process: asyncio.subprocess.Process | None = None
+    argv: list[str] = field(default_factory=list)
+
+    @property
+    def stats_file(self) -> Path:
+        return self.workdir / f"{self.name}_stats.csv"
+
+    @property
+    def errors_file(self) -> Path:
+        return self.workdir / f"{self.name}_errors.log"
+
+    async def start(self) -> None:
+        log.info("starting sipp %s", self.name)
+        with (self.workdir / f"{self.name}.out").open("wb") as out:
+            self.process = await asyncio.create_subprocess_exec(
+                *self.argv,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=out,
+                stderr=asyncio.subprocess.STDOUT,
+                cwd=self.workdir,
+                start_new_session=True,
+            )
+
+    async def wait(self, timeout: float) -> SippStats:
+        assert self.process is not None
+        try:
+            code = await asyncio.wait_for(self.process.wait(), timeout)
+        except TimeoutError:
+            await self.stop()
+            code = self.process.returncode
+        return self.stats(code)
+
+    async def stop(self) -> SippStats:
+        """Stop the instance (it would otherwise run to its own timeout)."""
+        if self.process is not None and self.process.returncode is None:
+            _signal_group(self.process.pid, signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.process.wait(), 5)
+            except TimeoutError:
+                _signal_group(self.process.pid, signal.SIGKILL)
+                await self.process.wait()
+        return self.stats(self.process.returncode if self.process else None)
+
+    def stats(self, exit_code: int | None) -> SippStats:
+        return read_stats(self.stats_file, exit_code)
+
+    def errors(self, limit: int = 4000) -> str:
+        if not self.errors_file.exists():
+            return ""
+        return self.errors_file.read_text(encoding="utf-8", errors="replace")[-limit:]
+
+
+def read_stats(path: Path, exit_code: int | None) -> SippStats:
+    """The last row of SIPp's statistics file (-trace_stat)."""
+    if not path.exists():
+        return SippStats(0, 0, exit_code)
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8")), delimiter=";"))
+    if len(rows) < 2:
+        return SippStats(0, 0, exit_code)
+    header, last = rows[0], rows[-1]
+    values = dict(zip(header, last, strict=False))
+    return SippStats(
+        successful=int(values.get("SuccessfulCall(C)", "0") or 0),
+        failed=int(values.get("FailedCall(C)", "0") or 0),
+        exit_code=exit_code,
+    )
+
+
+def sipp_binary() -> str:
+    binary = shutil.which("sipp")
+    if binary is None:
+        raise SippError("SIPp is not installed: apt-get install sip-tester")
+    return binary
+
+
+def render_scenario(name: str, **values: object) -> str:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(SCENARIOS),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,  # noqa: S701 - SIPp XML with CDATA sections, written by us
+    )
+    env.filters["dtmf_name"] = lambda key: DTMF_NAMES.get(str(key), str(key))
+    return env.get_template(f"{name}.xml.j2").render(dtmf_dir=DTMF_DIR, **values)
+
+
+def common_flags(control_port: int, media_port: int, stats: Path, errors: Path) -> list[str]:
+    return [
+        "-i", "127.0.0.1",
+        "-mi", "127.0.0.1",
+        "-mp", str(media_port),
+        "-cp", str(control_port),
+        "-trace_stat", "-stf", str(stats), "-fd", "1",
+        "-trace_err", "-error_file", str(errors),
+        "-timeout_error",
+        "-aa",
+    ]  # fmt: skip
+
+
+def callers(
+    workdir: Path,
+    *,
+    target: str,
+    service: str,
+    local_port: int,
+    people: Sequence[Caller],
+    paths: Sequence[CallerPath],
+    rate_per_s: float,
+    limit: int,
+    timeout_s: int,
+    name: str = "callers",
+    control_port: int = 8881,
+    media_port: int = 30000,
+) -> SippInstance:
+    """One SIPp UAC placing len(people) calls on the trunk (from the trunk's address)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    scenario = workdir / f"{name}.xml"
+    scenario.write_text(
+        render_scenario(
+            "caller",
+            paths=paths,
+            answer_timeout_ms=30_000,
+            wait_for_bye_ms=timeout_s * 1000,
+        ),
+        encoding="utf-8",
+    )
+    injection = workdir / f"{name}.csv"
+    injection.write_text(_injection(people), encoding="utf-8")
+    instance = SippInstance(name=name, workdir=workdir)
+    rate_per_min = max(1, round(rate_per_s * 60))
+    instance.argv = [
+        sipp_binary(), target,
+        "-sf", str(scenario),
+        "-inf", str(injection),
+        "-s", service,
+        "-p", str(local_port),
+        "-m", str(len(people)),
+        "-r", str(rate_per_min), "-rp", "60000",
+        "-l", str(limit),
+        "-timeout", f"{timeout_s}s",
+        *common_flags(control_port, media_port, instance.stats_file, instance.errors_file),
+    ]  # fmt: skip
+    return instance
+
+
+def agents(
+    workdir: Path,
+    *,
+    local_port: int,
+    ring_ms: int,
+    talk_ms: int,
+    timeout_s: int,
+    name: str,
+    control_port: int,
+    media_port: int,
+) -> SippInstance:
+    """One SIPp UAS answering for any number of seats whose contacts point at local_port."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    scenario = workdir / f"{name}.xml"
+    scenario.write_text(render_scenario("agent", ring_ms=ring_ms, talk_ms=talk_ms))
+    instance = SippInstance(name=name, workdir=workdir)
+    instance.argv = [
+        sipp_binary(),
+        "-sf", str(scenario),
+        "-p", str(local_port),
+        "-rtp_echo",
+        "-timeout", f"{timeout_s}s",
+        *common_flags(control_port, media_port, instance.stats_file, instance.errors_file),
+    ]  # fmt: skip
+    return instance
+
+
+def _injection(people: Sequence[Caller]) -> str:
+    lines = ["SEQUENTIAL"]
+    for person in people:
+        lines.append(f"{_field(person.number)};{_field(person.name)};{person.path}")
+    return "\n".join(lines) + "\n"
+
+
+def _field(value: str) -> str:
+    # The injection file is ;-separated and line-based; SIP headers must not break either.
+    return "".join(ch for ch in value if ch not in ';\r\n"<>').strip() or "anonymous"
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        pass

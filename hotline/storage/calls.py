@@ -1,0 +1,99 @@
+"""Reading and writing calls with their steps, inside a session the store opens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, delete, func, insert, select
+from sqlalchemy.orm import Session, selectinload
+
+from hotline.storage.models import CallRow, CallStepRow
+from hotline.storage.records import CallRecord, CallStep, Outcome, StepKind
+from hotline.storage.sql import upsert
+
+# Every CallRecord field except the steps is a column of `calls`.
+_CALL_COLUMNS = (
+    "uniqueid",
+    "linkedid",
+    "caller_number",
+    "caller_name",
+    "dialed",
+    "arrived_at",
+    "answered_at",
+    "ended_at",
+    "queue",
+    "agent_code",
+    "seat",
+    "outcome",
+    "wait_ms",
+    "talk_ms",
+    "fallback",
+    "hangup_cause",
+)
+
+
+def save_call(session: Session, record: CallRecord) -> int:
+    """Insert or update the call by uniqueid, then replace all its steps."""
+    values = _call_values(record)
+    statement = upsert(session, CallRow).values(values)
+    statement = statement.on_conflict_do_update(
+        index_elements=[CallRow.uniqueid],
+        set_={name: value for name, value in values.items() if name != "uniqueid"},
+    )
+    call_id: int = session.execute(statement.returning(CallRow.id)).scalar_one()
+    # The controller re-records a call as it learns more; its latest path wins.
+    session.execute(delete(CallStepRow).where(CallStepRow.call_id == call_id))
+    if record.steps:
+        session.execute(insert(CallStepRow), _step_values(call_id, record.steps))
+    return call_id
+
+
+def load_call(session: Session, uniqueid: str) -> CallRecord | None:
+    statement = _select_calls().where(CallRow.uniqueid == uniqueid)
+    row = session.scalars(statement).one_or_none()
+    return None if row is None else _to_record(row)
+
+
+def load_calls(session: Session, since: datetime | None, limit: int) -> list[CallRecord]:
+    """Newest first, so a call log shows the latest calls without paging."""
+    statement = _select_calls().order_by(CallRow.arrived_at.desc(), CallRow.id.desc())
+    if since is not None:
+        statement = statement.where(CallRow.arrived_at >= since)
+    return [_to_record(row) for row in session.scalars(statement.limit(limit))]
+
+
+def count_calls(session: Session) -> int:
+    return session.execute(select(func.count()).select_from(CallRow)).scalar_one()
+
+
+def _select_calls() -> Select[CallRow]:
+    return select(CallRow).options(selectinload(CallRow.steps))
+
+
+def _call_values(record: CallRecord) -> dict[str, Any]:
+    values = {name: getattr(record, name) for name in _CALL_COLUMNS}
+    values["outcome"] = record.outcome.value
+    return values
+
+
+def _step_values(call_id: int, steps: tuple[CallStep, ...]) -> list[dict[str, Any]]:
+    return [
+        {
+            "call_id": call_id,
+            "seq": seq,
+            "at": step.at,
+            "kind": step.kind.value,
+            "detail": dict(step.detail),
+        }
+        for seq, step in enumerate(steps, start=1)
+    ]
+
+
+def _to_record(row: CallRow) -> CallRecord:
+    fields = {name: getattr(row, name) for name in _CALL_COLUMNS}
+    fields["outcome"] = Outcome(row.outcome)
+    steps = tuple(
+        CallStep(at=step.at, kind=StepKind(step.kind), detail=step.detail) for step in row.steps
+    )
+    return CallRecord(**fields, steps=steps)

@@ -1,0 +1,222 @@
+"""The store: hotline's one door to its database.
+
+Synchronous on purpose: the controller calls it through `asyncio.to_thread`.
+Each method opens its own session, so threads never share one, and returns
+plain records, never ORM objects.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from hotline.storage import calls, migrate, staff, tokens
+from hotline.storage.engine import (
+    SQLITE_BEGIN,
+    make_engine,
+    mask_url,
+    parse_url,
+    unavailable_error,
+)
+from hotline.storage.errors import ConflictError, StorageError
+from hotline.storage.records import (
+    AgentRecord,
+    CallRecord,
+    OpenSession,
+    Role,
+    SeatRecord,
+    TokenRecord,
+    require_aware,
+)
+
+log = logging.getLogger(__name__)
+
+# SQLSTATEs PostgreSQL uses for a missing table or column.
+_SCHEMA_SQLSTATES = {"42P01", "42703"}
+
+
+class Store:
+    """Calls, agents, seats, skills, agent sessions and API tokens."""
+
+    def __init__(self, url: URL, engine: Engine) -> None:
+        self._url = url
+        self._engine = engine
+        self._read_sessions = sessionmaker(engine, expire_on_commit=False)
+        writer = engine
+        if engine.dialect.name == "sqlite":
+            writer = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+        self._write_sessions = sessionmaker(writer, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str | URL) -> Store:
+        """Create the engine (no connection yet); a SQLite file's folder is created."""
+        parsed = parse_url(url)
+        return cls(parsed, make_engine(parsed))
+
+    def __repr__(self) -> str:
+        return f"Store({mask_url(self._url)!r})"
+
+    @property
+    def url(self) -> str:
+        """The database URL with its password masked, for logs and messages."""
+        return mask_url(self._url)
+
+    def migrate(self) -> None:
+        """Bring the schema to the latest revision; harmless when already there."""
+        migrate.upgrade(self._url)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def check(self) -> None:
+        """Raise StorageUnavailable, saying what to do, when the database is unreachable."""
+        try:
+            with self._engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except DBAPIError as exc:
+            raise unavailable_error(self._url, exc) from exc
+
+    # Calls
+
+    def record_call(self, record: CallRecord) -> int:
+        """Write the call and all its steps in one transaction; idempotent on uniqueid."""
+        with self._write() as session:
+            return calls.save_call(session, record)
+
+    def get_call(self, uniqueid: str) -> CallRecord | None:
+        with self._read() as session:
+            return calls.load_call(session, uniqueid)
+
+    def list_calls(self, since: datetime | None = None, limit: int = 100) -> list[CallRecord]:
+        """Calls that arrived at or after `since`, newest first, at most `limit`."""
+        require_aware("since", since)
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
+        with self._read() as session:
+            return calls.load_calls(session, since, limit)
+
+    def count_calls(self) -> int:
+        with self._read() as session:
+            return calls.count_calls(session)
+
+    # Agents, seats, skills
+
+    def ensure_seats(self, names: Iterable[str]) -> None:
+        """Add missing seats (endpoint PJSIP/<name>); existing ones are left alone."""
+        with self._write() as session:
+            staff.ensure_seats(session, names)
+
+    def list_seats(self) -> list[SeatRecord]:
+        with self._read() as session:
+            return staff.list_seats(session)
+
+    def ensure_skills(self, labels: Mapping[str, str]) -> None:
+        """Add missing skills (machine name -> label) and update existing labels."""
+        with self._write() as session:
+            staff.ensure_skills(session, labels)
+
+    def upsert_agent(
+        self,
+        code: str,
+        name: str,
+        skills: Mapping[str, int] | None = None,
+        *,
+        active: bool = True,
+    ) -> AgentRecord:
+        """Create or update an agent. `skills` (name -> proficiency 1..5), when
+        given, replaces the agent's skills; None leaves them as they are."""
+        with self._write() as session:
+            return staff.upsert_agent(session, code, name, skills, active=active)
+
+    def get_agent(self, code: str) -> AgentRecord | None:
+        with self._read() as session:
+            return staff.load_agent(session, code)
+
+    def list_agents(self) -> list[AgentRecord]:
+        with self._read() as session:
+            return staff.load_agents(session)
+
+    def open_agent_session(self, agent_code: str, seat_name: str, at: datetime) -> None:
+        """Record that the agent sat down at the seat; closes stale sessions."""
+        with self._write() as session:
+            staff.open_session(session, agent_code, seat_name, at)
+
+    def close_agent_session(self, agent_code: str, at: datetime) -> bool:
+        """Record the agent's logout; False when the agent had no open session."""
+        with self._write() as session:
+            return staff.close_session(session, agent_code, at)
+
+    def open_agent_sessions(self) -> list[OpenSession]:
+        """(agent_code, seat_name, logged_in_at) of everyone still logged in."""
+        with self._read() as session:
+            return staff.open_sessions(session)
+
+    # API tokens
+
+    def create_token(self, name: str, role: Role | str, agent_code: str | None = None) -> str:
+        """Create a token and return it; only its hash is kept, so show it now."""
+        with self._write() as session:
+            token = tokens.create_token(session, name, Role(role), agent_code)
+        log.info("API token %r created for role %s", name, Role(role).value)
+        return token
+
+    def verify_token(self, token: str) -> TokenRecord | None:
+        """The token's record when it is known and not revoked, else None."""
+        if not token:
+            return None
+        with self._read() as session:
+            return tokens.find_token(session, token)
+
+    def revoke_token(self, name: str, at: datetime | None = None) -> bool:
+        with self._write() as session:
+            revoked = tokens.revoke_token(session, name, at or datetime.now(UTC))
+        if revoked:
+            log.info("API token %r revoked", name)
+        return revoked
+
+    # Sessions and error translation
+
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        with self._translated_errors(), self._write_sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def _read(self) -> Iterator[Session]:
+        with self._translated_errors(), self._read_sessions() as session:
+            yield session
+
+    @contextmanager
+    def _translated_errors(self) -> Iterator[None]:
+        """Driver errors become StorageErrors that say what happened, not the SQL."""
+        try:
+            yield
+        except IntegrityError as exc:
+            raise ConflictError(_reason(exc)) from exc
+        except DBAPIError as exc:
+            if _is_schema_missing(exc):
+                raise StorageError(
+                    f"the database at {self.url} has no or an old schema ({_reason(exc)}); "
+                    "run the migrations (Store.migrate)"
+                ) from exc
+            if isinstance(exc, OperationalError):
+                raise unavailable_error(self._url, exc) from exc
+            raise StorageError(_reason(exc)) from exc
+
+
+def _reason(exc: DBAPIError) -> str:
+    return " ".join(str(exc.orig).split())
+
+
+def _is_schema_missing(exc: DBAPIError) -> bool:
+    if getattr(exc.orig, "sqlstate", None) in _SCHEMA_SQLSTATES:
+        return True
+    message = str(exc.orig)
+    return "no such table" in message or "no such column" in message
