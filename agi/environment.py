@@ -19,7 +19,9 @@ from agi.text import sanitize_text
 DEFAULT_MAX_ENV_BYTES = 16 * 1024
 DEFAULT_MAX_ENV_LINES = 256
 
-_EMPTY: Mapping[str, str] = MappingProxyType({})
+
+def _empty() -> Mapping[str, str]:
+    return MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +32,7 @@ class AgiRequestUrl:
     host: str
     port: int | None
     script: str
-    params: Mapping[str, str] = field(default=_EMPTY, hash=False)
+    params: Mapping[str, str] = field(default_factory=_empty, hash=False)
 
 
 def parse_request_url(url: str) -> AgiRequestUrl:
@@ -83,9 +85,9 @@ class AgiEnvironment:
     network: bool = False
     network_script: str = ""
     script: str = ""
-    params: Mapping[str, str] = field(default=_EMPTY, hash=False)
+    params: Mapping[str, str] = field(default_factory=_empty, hash=False)
     args: tuple[str, ...] = ()
-    raw: Mapping[str, str] = field(default=_EMPTY, hash=False)
+    raw: Mapping[str, str] = field(default_factory=_empty, hash=False)
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, str]) -> AgiEnvironment:

@@ -98,8 +98,12 @@ class AgiSession:
             reply = await self._exchange(name, line, self._budget(reply_timeout))
         return raise_for_reply(reply, name)
 
-    async def wait_for(  # noqa: ASYNC109 - the limit must cancel the awaitable and the watcher
-        self, awaitable: Awaitable[_T], timeout: float | None = None
+    # The limit is a parameter (as in asyncio.wait_for) because expiry must cancel the
+    # awaitable as well as the socket watcher.
+    async def wait_for(
+        self,
+        awaitable: Awaitable[_T],
+        timeout: float | None = None,  # noqa: ASYNC109
     ) -> _T:
         """Await an external event while watching the idle socket for a hang-up.
 

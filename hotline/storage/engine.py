@@ -1,12 +1,11 @@
 """Engines for SQLite and PostgreSQL, and how to talk about their URLs.
 
-Passwords never leave this module: every message and log line shows the URL
-through `mask_url`.
+Every message and log line in the storage package shows a URL only through
+`mask_url`, so a password in HOTLINE_DATABASE_URL never reaches a log.
 """
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +14,6 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from hotline.storage.errors import StorageError, StorageUnavailable
-
-log = logging.getLogger(__name__)
 
 # Writers wait this long for SQLite's single write lock before failing.
 SQLITE_BUSY_TIMEOUT_MS = 5000

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import psycopg
@@ -17,9 +18,19 @@ import pytest
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
+from hotline.storage import Store
+
 ADMIN_URL_ENV = "HOTLINE_TEST_POSTGRES_URL"
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 START_HINT = "start it with `pg_ctlcluster --skip-systemctl-redirect 15 main start`"
+
+# Test times are given in Beijing time, so the round trip to UTC is exercised.
+BEIJING = timezone(timedelta(hours=8))
+T0 = datetime(2024, 3, 1, 9, 30, 0, 123456, tzinfo=BEIJING)
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
 
 
 def admin_url() -> str:
@@ -77,6 +88,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return sqlite_url(tmp_path / "data")
     url: str = request.getfixturevalue("postgres_url")
     return url
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    """A migrated store; closed (engine disposed) before its database is dropped."""
+    store = Store.open(database_url)
+    store.migrate()
+    yield store
+    store.close()
 
 
 def test_postgres_admin_url_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,115 @@
+"""Typed events: the contract with everything outside the controller (MQTT, metrics, tests).
+
+Each event is a frozen dataclass with a name and an MQTT topic under ``hotline/v1/``. Payloads
+never carry an identity-card number in clear (later issues add those fields, masked).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+TOPIC_ROOT = "hotline/v1"
+
+
+@dataclass(frozen=True)
+class Event:
+    topic_template: ClassVar[str]
+    at: datetime
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    @property
+    def topic(self) -> str:
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return f"{TOPIC_ROOT}/" + self.topic_template.format(**fields)
+
+    def payload(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["at"] = self.at.isoformat()
+        data["event"] = self.name
+        return data
+
+
+@dataclass(frozen=True)
+class CallArrived(Event):
+    topic_template: ClassVar[str] = "calls/{call_id}/arrived"
+    call_id: str
+    caller_number: str
+    dialed: str
+
+
+@dataclass(frozen=True)
+class CallIvrStep(Event):
+    topic_template: ClassVar[str] = "calls/{call_id}/ivr"
+    call_id: str
+    step: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class CallQueued(Event):
+    topic_template: ClassVar[str] = "calls/{call_id}/queued"
+    call_id: str
+    queue: str
+    position: int
+
+
+@dataclass(frozen=True)
+class CallOffered(Event):
+    topic_template: ClassVar[str] = "calls/{call_id}/offered"
+    call_id: str
+    agent: str
+    seat: str
+
+
+@dataclass(frozen=True)
+class CallAnswered(Event):
+    topic_template: ClassVar[str] = "calls/{call_id}/answered"
+    call_id: str
+    agent: str
+    seat: str
+    wait_ms: int
+
+
+@dataclass(frozen=True)
+class CallFallback(Event):
+    topic_template: ClassVar[str] = "calls/{call_id}/fallback"
+    call_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CallEnded(Event):
+    topic_template: ClassVar[str] = "calls/{call_id}/ended"
+    call_id: str
+    outcome: str
+    agent: str
+    wait_ms: int | None
+    talk_ms: int | None
+
+
+@dataclass(frozen=True)
+class AgentStateChanged(Event):
+    topic_template: ClassVar[str] = "agents/{agent}/state"
+    agent: str
+    seat: str
+    previous: str
+    state: str
+    reason: str
+
+
+ALL_EVENTS: tuple[type[Event], ...] = (
+    CallArrived,
+    CallIvrStep,
+    CallQueued,
+    CallOffered,
+    CallAnswered,
+    CallFallback,
+    CallEnded,
+    AgentStateChanged,
+)

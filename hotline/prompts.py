@@ -1,0 +1,62 @@
+"""Prompt audio: the text of every prompt is spoken by espeak-ng (Mandarin voice ``cmn``) and
+converted by sox to what Asterisk plays (8 kHz, 16-bit, mono WAV).
+
+Files are named by a hash of voice and text, so a changed text gets a new file and an
+unchanged one is never generated twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from ivr.menu import Prompt
+
+VOICE = "cmn"
+
+
+class PromptError(Exception):
+    """Prompt audio could not be generated; the message says what to do."""
+
+
+def prompt_stem(prompt: Prompt, voice: str = VOICE) -> str:
+    digest = hashlib.sha256(f"{voice}\n{prompt.text}".encode()).hexdigest()[:20]
+    return f"{prompt.name}-{digest}"
+
+
+def ensure_prompts(prompts: Iterable[Prompt], out_dir: Path, voice: str = VOICE) -> list[Path]:
+    """Generate the audio of every prompt that has none yet; return the files generated."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    generated = []
+    for prompt in prompts:
+        target = out_dir / f"{prompt_stem(prompt, voice)}.wav"
+        if not target.exists():
+            _synthesise(prompt.text, target, voice)
+            generated.append(target)
+    return generated
+
+
+def _synthesise(text: str, target: Path, voice: str) -> None:
+    espeak, sox = shutil.which("espeak-ng"), shutil.which("sox")
+    if espeak is None or sox is None:
+        raise PromptError("prompt audio needs espeak-ng and sox: apt-get install espeak-ng sox")
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "raw.wav"
+        _run([espeak, "-v", voice, "-s", "160", "-w", str(raw), "--", text], "espeak-ng")
+        partial = target.with_suffix(".partial.wav")
+        _run(
+            [sox, "-V1", str(raw), "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer",
+             str(partial), "gain", "-n", "-3"],
+            "sox",
+        )  # fmt: skip
+        partial.replace(target)
+
+
+def _run(command: list[str], what: str) -> None:
+    result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
+    if result.returncode != 0:
+        raise PromptError(f"{what} failed (exit {result.returncode}): {result.stderr.strip()}")
