@@ -192,6 +192,7 @@ class AmiConnection:
         return self._frames.at_boundary
 
     def receive_data(self, data: bytes) -> None:
+        """Append bytes; then call `next_message` until None (the caps are checked there)."""
         self._frames.receive_data(data)
 
     def next_message(self) -> Message | None:

@@ -28,6 +28,14 @@ def prompt_stem(prompt: Prompt, voice: str = VOICE) -> str:
     return f"{prompt.name}-{digest}"
 
 
+def prompt_seconds(path: Path) -> float:
+    """Length of a generated prompt (8 kHz, 16-bit mono WAV: 16,000 bytes a second)."""
+    try:
+        return max(0.0, (path.stat().st_size - 44) / 16_000)
+    except OSError:
+        return 30.0  # unknown: assume a long prompt rather than time out early
+
+
 def ensure_prompts(prompts: Iterable[Prompt], out_dir: Path, voice: str = VOICE) -> list[Path]:
     """Generate the audio of every prompt that has none yet; return the files generated."""
     out_dir.mkdir(parents=True, exist_ok=True)

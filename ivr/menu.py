@@ -97,8 +97,7 @@ GENERAL = Option(key="0", topic="general", queue="general")
 WELCOME_12333 = Menu(
     prompt=Prompt(
         "welcome",
-        "您好，欢迎致电一二三三三劳动保障咨询服务热线。"
-        "养老保险，请按一；医疗保险，请按二；人工服务，请按零。",
+        "欢迎致电一二三三三。养老保险请按一，医疗保险请按二，人工服务请按零。",
     ),
     invalid=Prompt("invalid", "您的输入有误。"),
     no_input=Prompt("no_input", "我们没有收到您的按键。"),

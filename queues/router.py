@@ -34,6 +34,8 @@ class AgentSlot:
     state: AgentState
     idle_since: float
     call_id: str | None = None
+    rest_until: float = 0.0
+    """After a failed offer the agent is skipped until then, so a dead seat cannot loop."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ class Router:
     calls: dict[str, WaitingCall] = field(default_factory=dict)
     agents: dict[str, AgentSlot] = field(default_factory=dict)
     busy_seats: set[str] = field(default_factory=set)
+    failed_offer_rest_s: float = 5.0
     _seq: int = 0
 
     # ---- agents -------------------------------------------------------------------------
@@ -109,11 +112,11 @@ class Router:
         return 1 + next(i for i, c in enumerate(ordered) if c.call_id == call_id)
 
     # ---- decisions ----------------------------------------------------------------------
-    def decide(self) -> tuple[list[tuple[Offer, WaitingCall]], list[AgentChange]]:
+    def decide(self, now: float) -> tuple[list[tuple[Offer, WaitingCall]], list[AgentChange]]:
         """Pair waiting callers with free agents, oldest caller first, longest idle first."""
         offers: list[tuple[Offer, WaitingCall]] = []
         changes: list[AgentChange] = []
-        free = sorted(self._free_agents(), key=lambda a: (a.idle_since, a.code))
+        free = sorted(self._free_agents(now), key=lambda a: (a.idle_since, a.code))
         for call in sorted(self.calls.values(), key=lambda c: c.order):
             if not free:
                 break
@@ -134,6 +137,7 @@ class Router:
         slot = self.agents.get(agent)
         if slot is None or slot.state is not AgentState.OFFERED:
             return None
+        slot.rest_until = now + self.failed_offer_rest_s
         return self._free(slot, AgentEvent.OFFER_FAILED, now, reason)
 
     def call_ended(self, agent: str, now: float) -> AgentChange | None:
@@ -149,11 +153,18 @@ class Router:
         return next((a for a in self.agents.values() if a.call_id == call_id), None)
 
     # ---- internals ----------------------------------------------------------------------
-    def _free_agents(self) -> list[AgentSlot]:
+    def next_rest_end(self, now: float) -> float | None:
+        """When the next resting agent becomes offerable again (to decide again then)."""
+        ends = [a.rest_until for a in self.agents.values() if a.rest_until > now]
+        return min(ends) if ends else None
+
+    def _free_agents(self, now: float) -> list[AgentSlot]:
         return [
             a
             for a in self.agents.values()
-            if a.state is AgentState.AVAILABLE and a.seat not in self.busy_seats
+            if a.state is AgentState.AVAILABLE
+            and a.seat not in self.busy_seats
+            and a.rest_until <= now
         ]
 
     def _free(self, slot: AgentSlot, event: AgentEvent, now: float, reason: str) -> AgentChange:

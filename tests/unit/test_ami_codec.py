@@ -492,9 +492,7 @@ def test_given_a_secret_with_a_newline_when_refused_then_the_message_does_not_ec
 KEYS = st.from_regex(r"[A-Za-z0-9_-]{1,20}", fullmatch=True).filter(
     lambda key: key.casefold() not in {"action", "actionid"}
 )
-VALUES = st.text(
-    st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n\0"), max_size=60
-)
+VALUES = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\r\n\0"), max_size=60)
 
 
 @NO_DB

@@ -13,12 +13,17 @@ def messages(text: str) -> list[Message]:
     return parse_recording(text.replace("\n", "\r\n").encode(), expect_greeting=False)
 
 
+def response(text: str) -> Response:
+    [message] = messages(text)
+    assert isinstance(message, Response)
+    return message
+
+
 def test_given_a_single_response_action_when_its_response_arrives_then_it_completes() -> None:
     tracker = ActionTracker()
     tracker.register("a1")
-    [response] = messages("Response: Success\nActionID: a1\nPing: Pong\nTimestamp: 1.5\n\n")
-    result = tracker.feed(response)
-    assert result == Completed("a1", Expect.RESPONSE, response)
+    pong = response("Response: Success\nActionID: a1\nPing: Pong\nTimestamp: 1.5\n\n")
+    assert tracker.feed(pong) == Completed("a1", Expect.RESPONSE, pong)
     assert "a1" not in tracker
 
 
@@ -73,8 +78,8 @@ def test_given_a_multi_part_action_when_answered_with_error_then_it_completes_at
 def test_given_a_list_action_when_success_has_no_event_list_then_it_does_not_wait_forever() -> None:
     tracker = ActionTracker()
     tracker.register("q", Expect.EVENT_LIST)
-    [response] = messages("Response: Success\nActionID: q\nMessage: ok\n\n")
-    assert tracker.feed(response) == Completed("q", Expect.EVENT_LIST, response)
+    plain = response("Response: Success\nActionID: q\nMessage: ok\n\n")
+    assert tracker.feed(plain) == Completed("q", Expect.EVENT_LIST, plain)
 
 
 def test_given_async_originate_when_response_then_originate_response_then_it_completes() -> None:
@@ -111,8 +116,7 @@ def test_given_a_forgotten_action_when_its_late_response_arrives_then_it_is_igno
     tracker = ActionTracker()
     tracker.register("t")
     assert tracker.forget("t")
-    [response] = messages("Response: Success\nActionID: t\n\n")
-    assert tracker.feed(response) is None
+    assert tracker.feed(response("Response: Success\nActionID: t\n\n")) is None
 
 
 def test_given_pending_actions_when_cleared_then_their_ids_are_returned() -> None:

@@ -1,0 +1,114 @@
+"""AMI events in, controller calls out; and on every (re)connect, a rebuild from Asterisk.
+
+Asterisk is the source of truth: after a reconnect (or a gap in the event stream) the
+controller's view is rebuilt from CoreShowChannels and DeviceStateList, so no agent stays stuck
+as "on a call" for a call that ended while we were not listening.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from ami import AmiClient, AmiError, AmiSubscriptionOverflow, Event, EventSubscription
+from hotline.asterisk.render import FALLBACK_QUEUE
+from hotline.controller import Controller
+
+log = logging.getLogger("hotline.ami_bridge")
+
+SEAT_CHANNEL = re.compile(r"^PJSIP/(seat\d{3,4})-[0-9a-f]+$")
+SEAT_DEVICE = re.compile(r"^PJSIP/(seat\d{3,4})$")
+FREE_DEVICE_STATES = frozenset({"NOT_INUSE"})
+FAILED_DIAL = frozenset({"NOANSWER", "BUSY", "CHANUNAVAIL", "CONGESTION", "CANCEL", "DONTCALL"})
+
+
+def seat_of_channel(channel: str) -> str | None:
+    match = SEAT_CHANNEL.match(channel)
+    return match.group(1) if match else None
+
+
+def seat_of_device(device: str) -> str | None:
+    match = SEAT_DEVICE.match(device)
+    return match.group(1) if match else None
+
+
+class AmiBridge:
+    def __init__(self, client: AmiClient, controller: Controller) -> None:
+        self.client = client
+        self.controller = controller
+        self.rebuilds = 0
+        client.add_on_connected(self._rebuild)
+
+    async def consume(self, subscription: EventSubscription) -> None:
+        """Feed every event to the controller; after a gap, rebuild and go on."""
+        while True:
+            try:
+                async for item in subscription:
+                    if isinstance(item, Event):
+                        self.handle(item)
+                return
+            except AmiSubscriptionOverflow:
+                log.warning("AMI events were lost (controller too slow): rebuilding state")
+                await self._rebuild(self.client)
+
+    def handle(self, event: Event) -> None:
+        handler = self._handlers.get(event.name)
+        if handler is not None:
+            handler(self, event)
+
+    def _dial_end(self, event: Event) -> None:
+        seat = seat_of_channel(event.get("DestChannel", ""))
+        uniqueid = event.get("Uniqueid", "")
+        status = event.get("DialStatus", "")
+        if seat is None or not uniqueid:
+            return
+        if status == "ANSWER":
+            self.controller.offer_answered(uniqueid, seat)
+        elif status in FAILED_DIAL:
+            self.controller.offer_failed(uniqueid, status)
+
+    def _hangup(self, event: Event) -> None:
+        channel = event.get("Channel", "")
+        seat = seat_of_channel(channel)
+        if seat is not None:
+            self.controller.seat_channel_ended(seat)
+            return
+        cause = event.get("Cause-txt", "") or event.get("Cause", "")
+        self.controller.channel_ended(event.get("Uniqueid", ""), cause)
+
+    def _device_state(self, event: Event) -> None:
+        seat = seat_of_device(event.get("Device", ""))
+        if seat is not None:
+            self.controller.seat_busy(seat, event.get("State", "") not in FREE_DEVICE_STATES)
+
+    def _queue_join(self, event: Event) -> None:
+        if event.get("Queue", "") == FALLBACK_QUEUE:
+            self.controller.fallback_entered(event.get("Uniqueid", ""), "routing did not finish")
+
+    _handlers = {
+        "DialEnd": _dial_end,
+        "Hangup": _hangup,
+        "DeviceStateChange": _device_state,
+        "QueueCallerJoin": _queue_join,
+    }
+
+    async def _rebuild(self, client: AmiClient) -> None:
+        try:
+            _, channels = await client.action_list("CoreShowChannels")
+            _, devices = await client.action_list("DeviceStateList")
+        except AmiError as exc:
+            log.warning("could not rebuild state from Asterisk (%s); will retry on reconnect", exc)
+            return
+        live = {c.get("Uniqueid", "") for c in channels}
+        busy = {
+            seat
+            for d in devices
+            if (seat := seat_of_device(d.get("Device", ""))) is not None
+            and d.get("State", "") not in FREE_DEVICE_STATES
+        }
+        self.rebuilds += 1
+        log.info(
+            "state rebuilt from Asterisk: %d channels, %d seats busy or unreachable",
+            len(live), len(busy),
+        )  # fmt: skip
+        self.controller.reconcile(live, busy)

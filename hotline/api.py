@@ -1,0 +1,180 @@
+"""The HTTP JSON API (FastAPI, OpenAPI document at /api/v1/openapi.json) and /metrics.
+
+Everything except /healthz needs a bearer token (``hotline token create``). Roles: an agent
+may log itself in and out; a supervisor sees calls and agents and may log anyone in or out;
+an admin may do everything. Errors carry a stable id: {"error": {"id": ..., "message": ...}}.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
+
+from hotline.controller import Controller
+from hotline.metrics import Metrics
+from hotline.storage import CallRecord, Role, Store, TokenRecord
+from queues.router import RoutingError
+
+RANK = {Role.AGENT: 1, Role.SUPERVISOR: 2, Role.ADMIN: 3}
+TOKEN_CACHE_S = 30.0
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, error_id: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.error_id, self.message = status, error_id, message
+
+
+@dataclass(frozen=True)
+class ApiContext:
+    controller: Controller
+    store: Store
+    metrics: Metrics
+    seats: frozenset[str]
+    health: Callable[[], dict[str, Any]]
+
+
+class LoginRequest(BaseModel):
+    seat: str
+
+
+class AgentOut(BaseModel):
+    agent: str
+    seat: str
+    state: str
+    call_id: str | None
+
+
+class TokenVerifier:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._cache: dict[str, tuple[float, TokenRecord]] = {}
+
+    async def __call__(self, request: Request) -> TokenRecord:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise ApiError(401, "auth.missing", "send 'Authorization: Bearer <token>'")
+        cached = self._cache.get(token)
+        if cached and time.monotonic() - cached[0] < TOKEN_CACHE_S:
+            return cached[1]
+        record = await asyncio.to_thread(self.store.verify_token, token.strip())
+        if record is None:
+            raise ApiError(401, "auth.invalid", "unknown or revoked token")
+        self._cache[token] = (time.monotonic(), record)
+        return record
+
+
+def require(token: TokenRecord, role: Role) -> None:
+    if RANK[token.role] < RANK[role]:
+        raise ApiError(403, "auth.forbidden", f"this needs the {role.value} role")
+
+
+def require_self_or(token: TokenRecord, agent: str, role: Role) -> None:
+    if token.role is Role.AGENT and token.agent_code == agent:
+        return
+    require(token, role)
+
+
+def build_app(ctx: ApiContext) -> FastAPI:
+    app = FastAPI(
+        title="hotline",
+        version="1",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,  # served below, behind authentication
+    )
+    verify = TokenVerifier(ctx.store)
+    Auth = Annotated[TokenRecord, Depends(verify)]
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        body = {"error": {"id": exc.error_id, "message": exc.message}}
+        return JSONResponse(body, status_code=exc.status)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, Any]:
+        return {"status": "ok", **ctx.health()}
+
+    @app.get("/api/v1/openapi.json")
+    async def openapi(_token: Auth) -> dict[str, Any]:
+        return app.openapi()
+
+    @app.get("/metrics")
+    async def metrics(token: Auth) -> Response:
+        require(token, Role.SUPERVISOR)
+        return Response(generate_latest(ctx.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/api/v1/agents")
+    async def agents(token: Auth) -> list[AgentOut]:
+        require(token, Role.SUPERVISOR)
+        slots = ctx.controller.router.agents.values()
+        return [AgentOut(agent=a.code, seat=a.seat, state=a.state, call_id=a.call_id) for a in slots]
+
+    @app.post("/api/v1/agents/{agent}/login")
+    async def login(agent: str, body: LoginRequest, token: Auth) -> AgentOut:
+        require_self_or(token, agent, Role.SUPERVISOR)
+        if body.seat not in ctx.seats:
+            raise ApiError(404, "seat.unknown", f"no seat named {body.seat!r}")
+        if await asyncio.to_thread(ctx.store.get_agent, agent) is None:
+            raise ApiError(404, "agent.unknown", f"no agent {agent!r}; add it with 'hotline agent add'")
+        try:
+            change = ctx.controller.login(agent, body.seat)
+        except RoutingError as exc:
+            raise ApiError(409, "agent.login_refused", str(exc)) from None
+        return AgentOut(agent=agent, seat=change.seat, state=change.state, call_id=None)
+
+    @app.post("/api/v1/agents/{agent}/logout")
+    async def logout(agent: str, token: Auth) -> AgentOut:
+        require_self_or(token, agent, Role.SUPERVISOR)
+        try:
+            change = ctx.controller.logout(agent)
+        except RoutingError as exc:
+            raise ApiError(404, "agent.not_logged_in", str(exc)) from None
+        return AgentOut(agent=agent, seat=change.seat, state=change.state, call_id=None)
+
+    @app.get("/api/v1/calls")
+    async def calls(token: Auth, limit: int = 100) -> list[dict[str, Any]]:
+        require(token, Role.SUPERVISOR)
+        records = await asyncio.to_thread(ctx.store.list_calls, None, max(1, min(limit, 1000)))
+        return [call_json(r) for r in records]
+
+    @app.get("/api/v1/calls/{uniqueid}")
+    async def call(uniqueid: str, token: Auth) -> dict[str, Any]:
+        require(token, Role.SUPERVISOR)
+        record = await asyncio.to_thread(ctx.store.get_call, uniqueid)
+        if record is None:
+            raise ApiError(404, "call.unknown", f"no call {uniqueid!r} (in progress or unknown)")
+        return call_json(record)
+
+    return app
+
+
+def call_json(record: CallRecord) -> dict[str, Any]:
+    return {
+        "uniqueid": record.uniqueid,
+        "caller_number": record.caller_number,
+        "dialed": record.dialed,
+        "outcome": record.outcome.value,
+        "arrived_at": record.arrived_at.isoformat(),
+        "answered_at": record.answered_at.isoformat() if record.answered_at else None,
+        "ended_at": record.ended_at.isoformat() if record.ended_at else None,
+        "queue": record.queue,
+        "agent": record.agent_code,
+        "seat": record.seat,
+        "wait_ms": record.wait_ms,
+        "talk_ms": record.talk_ms,
+        "fallback": record.fallback,
+        "steps": [
+            {"at": s.at.isoformat(), "kind": s.kind.value, "detail": dict(s.detail)}
+            for s in record.steps
+        ],
+    }

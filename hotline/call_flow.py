@@ -1,0 +1,136 @@
+"""What a caller's FastAGI session does: the IVR menu, then the wait for an agent.
+
+The dialplan (dialplans/extensions.conf.j2) calls two scripts:
+  ``inbound`` when a caller arrives: menu, queue, wait (music on hold), choose an agent;
+  ``requeue`` when the chosen seat did not answer: back to the head of the queue.
+Each ends by setting HOTLINE_ROUTE; a session that ends any other way (error, controller
+killed) leaves it empty and the dialplan sends the caller to the static fallback queue.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from agi import AgiChannelHungUp, AgiError, AgiSession
+from hotline import channel_vars
+from hotline.controller import Controller
+from hotline.storage import StepKind
+from ivr.menu import Effect, Menu, MenuRun, Play, PlayAndCollect, Prompt, RouteToAgent
+
+log = logging.getLogger("hotline.call_flow")
+
+REPLY_MARGIN_S = 10.0
+
+
+@dataclass(frozen=True)
+class CallFlowConfig:
+    menu: Menu
+    prompt_path: Callable[[Prompt], str]
+    prompt_seconds: Callable[[Prompt], float]
+    offer_timeout_s: int
+    service_number: str
+
+
+class CallFlow:
+    def __init__(self, controller: Controller, config: CallFlowConfig) -> None:
+        self.controller = controller
+        self.config = config
+
+    async def __call__(self, session: AgiSession) -> None:
+        script = session.env.network_script or session.env.script
+        uniqueid = session.env.uniqueid
+        try:
+            if script == "inbound":
+                await self._inbound(session)
+            elif script == "requeue":
+                await self._requeue(session)
+            else:
+                log.warning("call %s asked for unknown FastAGI script %r", uniqueid, script[:40])
+        except AgiChannelHungUp:
+            # A caller hanging up is a normal outcome; the call's record is closed here in
+            # case AMI is not there to report the hang-up.
+            self.controller.channel_ended(uniqueid, "caller hung up")
+        except AgiError as exc:
+            log.error("call %s: FastAGI error, caller goes to the fallback queue: %s", uniqueid, exc)
+            self.controller.fallback_entered(uniqueid, f"FastAGI error: {type(exc).__name__}")
+
+    async def _inbound(self, session: AgiSession) -> None:
+        env = session.env
+        linkedid = await session.get_variable("CHANNEL(linkedid)") or env.uniqueid
+        self.controller.call_arrived(
+            env.uniqueid, linkedid, env.callerid, env.calleridname,
+            env.dnid if env.dnid not in {"", "unknown"} else self.config.service_number,
+        )  # fmt: skip
+        route = await self._run_menu(session, MenuRun(self.config.menu))
+        await self._route(session, route)
+
+    async def _run_menu(self, session: AgiSession, run: MenuRun) -> RouteToAgent:
+        pending: list[Effect] = [run.start()]
+        while pending:
+            effect = pending.pop(0)
+            if isinstance(effect, RouteToAgent):
+                return effect
+            if isinstance(effect, Play):
+                self._step(session, StepKind.IVR_PROMPT, prompt=effect.prompt.name)
+                await session.stream_file(
+                    self.config.prompt_path(effect.prompt),
+                    reply_timeout=self.config.prompt_seconds(effect.prompt) + REPLY_MARGIN_S,
+                )
+            elif isinstance(effect, PlayAndCollect):
+                digits = await self._collect(session, effect)
+                pending.extend(run.receive(digits))
+        raise AssertionError("a menu always ends in a route")  # pragma: no cover
+
+    async def _collect(self, session: AgiSession, effect: PlayAndCollect) -> str:
+        self._step(session, StepKind.IVR_PROMPT, prompt=effect.prompt.name)
+        # Asterisk answers GET DATA only after the whole prompt and the digit timeouts.
+        budget = (
+            self.config.prompt_seconds(effect.prompt)
+            + effect.timeout_ms * (effect.max_digits + 1) / 1000
+            + REPLY_MARGIN_S
+        )
+        digits = await session.get_data(
+            self.config.prompt_path(effect.prompt),
+            effect.timeout_ms,
+            effect.max_digits,
+            reply_timeout=budget,
+        )
+        if digits:
+            self._step(session, StepKind.IVR_INPUT, digits=digits)
+        else:
+            self._step(session, StepKind.IVR_TIMEOUT, prompt=effect.prompt.name)
+        return digits
+
+    async def _requeue(self, session: AgiSession) -> None:
+        uniqueid = session.env.uniqueid
+        status = await session.get_variable("DIALSTATUS") or "UNKNOWN"
+        self.controller.offer_failed(uniqueid, status)
+        trace = self.controller.trace(uniqueid)
+        if trace is None:
+            # The controller restarted since this caller arrived: take them on as they are.
+            env = session.env
+            trace = self.controller.call_arrived(
+                uniqueid, uniqueid, env.callerid, env.calleridname, self.config.service_number
+            )
+            trace.in_ivr = False
+        queue, topic = trace.queue or "general", trace.topic or "general"
+        await self._route(session, RouteToAgent(queue, topic))
+
+    async def _route(self, session: AgiSession, route: RouteToAgent) -> None:
+        uniqueid = session.env.uniqueid
+        await session.set_music(True)
+        offer = await session.wait_for(
+            self.controller.wait_for_agent(uniqueid, route.queue, route.topic)
+        )
+        await session.set_music(False)
+        await session.set_variable(channel_vars.AGENT_DIAL, f"PJSIP/{offer.seat}")
+        await session.set_variable(channel_vars.OFFER_TIMEOUT, str(self.config.offer_timeout_s))
+        # Last: the marker says "routing finished" only once everything else is in place.
+        await session.set_variable(channel_vars.ROUTE, channel_vars.ROUTE_AGENT)
+
+    def _step(self, session: AgiSession, kind: StepKind, **detail: str) -> None:
+        trace = self.controller.trace(session.env.uniqueid)
+        if trace is not None:
+            trace.step(kind, self.controller.clock.wall(), **detail)

@@ -1,0 +1,185 @@
+"""The ``hotline`` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Callable, Sequence
+
+from hotline.asterisk.instance import AsteriskError, AsteriskInstance
+from hotline.asterisk.layout import AsteriskLayout, chroot_layout, system_layout
+from hotline.asterisk.provision import ProvisionError, system_asterisk_version
+from hotline.prompts import PromptError
+from hotline.secrets import SecretsError
+from hotline.settings import Settings, SettingsError, load_settings
+from hotline.storage import Role, StorageError, Store
+
+EXPECTED_ERRORS = (
+    SettingsError, ProvisionError, AsteriskError, StorageError, SecretsError, PromptError,
+)  # fmt: skip
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return 2
+    try:
+        settings = load_settings()
+        result: int = args.handler(settings, args)
+    except EXPECTED_ERRORS as exc:
+        print(f"hotline: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hotline", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(metavar="COMMAND")
+
+    def add(name: str, handler: Callable[[Settings, argparse.Namespace], int], text: str):  # type: ignore[no-untyped-def]
+        command = sub.add_parser(name, help=text, description=text)
+        command.set_defaults(handler=handler)
+        return command
+
+    add("setup", _setup, "provision and configure Asterisk, prompts and the database")
+    add("run", _run, "run Asterisk and the controller in the foreground")
+    demo = add("demo", _demo, "place real SIP calls through the IVR to SIPp agents")
+    demo.add_argument("--calls", type=int, default=20)
+    demo.add_argument("--agents", type=int, default=5)
+    demo.add_argument("--rate", type=float, default=2.0, help="new calls per second")
+    demo.add_argument("--json", action="store_true", help="print a JSON summary last")
+    asterisk = add("asterisk", _asterisk, "control the provisioned Asterisk")
+    asterisk.add_argument("action", choices=["start", "stop", "status", "logs", "rx"])
+    asterisk.add_argument("command", nargs="?", default="", help="CLI command for 'rx'")
+    agent = add("agent", _agent, "add or list agents")
+    agent.add_argument("action", choices=["add", "list"])
+    agent.add_argument("code", nargs="?", default="")
+    agent.add_argument("--name", default="")
+    token = add("token", _token, "create or revoke API tokens")
+    token.add_argument("action", choices=["create", "revoke"])
+    token.add_argument("name")
+    token.add_argument("--role", choices=[r.value for r in Role], default=Role.AGENT.value)
+    token.add_argument("--agent", default=None, help="the agent an agent-role token acts for")
+    return parser
+
+
+def _setup(settings: Settings, _args: argparse.Namespace) -> int:
+    from hotline.setup import prepare
+
+    prepared = prepare(settings, progress=lambda line: print(f"setup: {line}", file=sys.stderr))
+    store = Store.open(settings.resolved_database_url)
+    try:
+        store.check()
+        store.migrate()
+        store.ensure_seats(settings.seats)
+    finally:
+        store.close()
+    print(f"ready: {prepared.asterisk.status().version}")
+    return 0
+
+
+def _run(settings: Settings, _args: argparse.Namespace) -> int:
+    from hotline.setup import prepare
+    from hotline.wiring import ControllerApp
+
+    prepared = prepare(settings)
+
+    async def serve() -> None:
+        app = ControllerApp(settings, prepared.layout, prepared.secrets)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await app.start()
+        await stop.wait()
+        logging.getLogger("hotline").info("stopping the controller (Asterisk keeps running)")
+        await app.stop()
+
+    asyncio.run(serve())
+    return 0
+
+
+def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    from hotline.demo import DemoOptions, run_demo
+
+    options = DemoOptions(calls=args.calls, agents=args.agents, rate=args.rate, json=args.json)
+    return asyncio.run(run_demo(settings, options))
+
+
+def _asterisk(settings: Settings, args: argparse.Namespace) -> int:
+    instance = AsteriskInstance(_layout(settings))
+    if args.action == "start":
+        instance.start()
+    elif args.action == "stop":
+        instance.stop()
+    elif args.action == "status":
+        status = instance.status()
+        print(f"running (pid {status.pid}): {status.version}, {status.uptime}"
+              if status.running else "not running")  # fmt: skip
+        return 0 if status.running else 3
+    elif args.action == "logs":
+        print(instance.tail_log(100), end="")
+    else:
+        print(instance.rx(args.command), end="")
+    return 0
+
+
+def _layout(settings: Settings) -> AsteriskLayout:
+    if settings.asterisk_mode != "chroot" and system_asterisk_version() is not None:
+        return system_layout(settings.state_dir)
+    return chroot_layout(settings.state_dir)
+
+
+def _agent(settings: Settings, args: argparse.Namespace) -> int:
+    store = _store(settings)
+    try:
+        if args.action == "add":
+            if not args.code:
+                print("hotline agent add CODE [--name NAME]", file=sys.stderr)
+                return 2
+            record = store.upsert_agent(args.code, args.name or args.code)
+            print(f"agent {record.code} ({record.name})")
+        else:
+            for agent in store.list_agents():
+                print(f"{agent.code}\t{agent.name}\t{'active' if agent.active else 'inactive'}")
+    finally:
+        store.close()
+    return 0
+
+
+def _token(settings: Settings, args: argparse.Namespace) -> int:
+    store = _store(settings)
+    try:
+        if args.action == "create":
+            print(store.create_token(args.name, args.role, args.agent))
+        elif not store.revoke_token(args.name):
+            print(f"no token named {args.name!r}", file=sys.stderr)
+            return 1
+    finally:
+        store.close()
+    return 0
+
+
+def _store(settings: Settings) -> Store:
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    store = Store.open(settings.resolved_database_url)
+    store.check()
+    store.migrate()
+    return store
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,271 @@
+"""The controller's service: it owns the routing core and every call's trace, and turns what the
+adapters report (FastAGI sessions, AMI events, API requests) into decisions and events.
+
+All methods run on the event loop; none blocks. Storage and MQTT are reached through the
+``Recorder`` and ``Publisher`` queues, so a slow database or a missing broker never holds up a
+caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from hotline.calls import CallTrace
+from hotline.events import (
+    AgentStateChanged,
+    CallAnswered,
+    CallArrived,
+    CallEnded,
+    CallFallback,
+    CallOffered,
+    CallQueued,
+    Event,
+)
+from hotline.storage import CallRecord
+from queues.router import AgentChange, Offer, Router, WaitingCall
+
+log = logging.getLogger("hotline.controller")
+
+
+class Publisher(Protocol):
+    def publish(self, event: Event) -> None: ...
+
+
+class Recorder(Protocol):
+    def record_call(self, record: CallRecord) -> None: ...
+    def agent_logged_in(self, agent: str, seat: str, at: datetime) -> None: ...
+    def agent_logged_out(self, agent: str, at: datetime) -> None: ...
+
+
+@dataclass(frozen=True)
+class Clock:
+    wall: Callable[[], datetime] = lambda: datetime.now(UTC)
+    mono: Callable[[], float] = lambda: asyncio.get_running_loop().time()
+
+
+class CallerGone(Exception):
+    """The caller left before an agent was found (a normal outcome)."""
+
+
+class Controller:
+    def __init__(
+        self,
+        router: Router,
+        publisher: Publisher,
+        recorder: Recorder,
+        *,
+        clock: Clock | None = None,
+    ) -> None:
+        self.router = router
+        self.publisher = publisher
+        self.recorder = recorder
+        self.clock = clock or Clock()
+        self.traces: dict[str, CallTrace] = {}
+        self._waiters: dict[str, asyncio.Future[Offer]] = {}
+        self._offers: dict[str, WaitingCall] = {}
+        self._timer: asyncio.TimerHandle | None = None
+
+    # ---- calls: arrival and IVR (from the FastAGI adapter) ---------------------------------
+    def call_arrived(
+        self, uniqueid: str, linkedid: str, number: str, name: str, dialed: str
+    ) -> CallTrace:
+        trace = self.traces.get(uniqueid)
+        if trace is None:
+            at = self.clock.wall()
+            trace = CallTrace.arrive(uniqueid, linkedid, number, name, dialed, at)
+            self.traces[uniqueid] = trace
+            self.publisher.publish(
+                CallArrived(at, uniqueid, trace.caller_number, trace.dialed)
+            )
+        return trace
+
+    def trace(self, uniqueid: str) -> CallTrace | None:
+        return self.traces.get(uniqueid)
+
+    # ---- waiting for an agent ---------------------------------------------------------------
+    async def wait_for_agent(self, uniqueid: str, queue: str, topic: str) -> Offer:
+        """Queue the caller and wait until an agent is chosen (the caller hears music meanwhile).
+
+        Cancelling the wait (the caller hung up) takes the caller out of the queue.
+        """
+        trace = self._trace(uniqueid)
+        previous = self._offers.pop(uniqueid, None)
+        if previous is not None:
+            position = self.router.requeue(previous)
+        elif uniqueid not in self.router.calls:
+            position = self.router.enqueue(uniqueid, queue, self.clock.mono())
+        else:
+            position = self.router.position(uniqueid)
+        at = self.clock.wall()
+        trace.enter_queue(queue, topic, position, at)
+        self.publisher.publish(CallQueued(at, uniqueid, queue, position))
+        waiter: asyncio.Future[Offer] = asyncio.get_running_loop().create_future()
+        self._waiters[uniqueid] = waiter
+        self.dispatch()
+        try:
+            return await waiter
+        finally:
+            if self._waiters.get(uniqueid) is waiter:
+                del self._waiters[uniqueid]
+            if not waiter.done() or waiter.cancelled():
+                self.router.remove(uniqueid)
+
+    def dispatch(self) -> None:
+        """Ask the routing core for decisions and carry them out."""
+        offers, changes = self.router.decide(self.clock.mono())
+        self._publish_changes(changes)
+        for offer, call in offers:
+            self._deliver(offer, call)
+        self._schedule_rest_end()
+
+    def _deliver(self, offer: Offer, call: WaitingCall) -> None:
+        waiter = self._waiters.get(offer.call_id)
+        if waiter is None or waiter.done():
+            # The caller left between the decision and now: the agent is free again.
+            self._undo_offer(offer, "caller left")
+            return
+        self._offers[offer.call_id] = call
+        at = self.clock.wall()
+        self._trace(offer.call_id).offer(offer.agent, offer.seat, at)
+        self.publisher.publish(CallOffered(at, offer.call_id, offer.agent, offer.seat))
+        waiter.set_result(offer)
+
+    def _undo_offer(self, offer: Offer, reason: str) -> None:
+        change = self.router.call_ended(offer.agent, self.clock.mono())
+        self._publish_changes([change] if change else [], reason)
+
+    def _schedule_rest_end(self) -> None:
+        now = self.clock.mono()
+        wake = self.router.next_rest_end(now)
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if wake is not None and self.router.calls:
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_later(max(0.05, wake - now), self.dispatch)
+
+    # ---- outcomes of offers (from AMI events and the requeue AGI) ----------------------------
+    def offer_failed(self, uniqueid: str, status: str) -> None:
+        """The chosen seat did not answer (no answer, busy, unreachable, rejected)."""
+        slot = self.router.agent_for_call(uniqueid)
+        if slot is not None:
+            change = self.router.offer_failed(slot.code, self.clock.mono(), status)
+            self._publish_changes([change] if change else [])
+        trace = self.traces.get(uniqueid)
+        if trace is not None and trace.answered_at is None and trace.agent is not None:
+            trace.offer_failed(status, self.clock.wall())
+
+    def offer_answered(self, uniqueid: str, seat: str) -> None:
+        trace = self.traces.get(uniqueid)
+        slot = self.router.agent_for_seat(seat)
+        agent = slot.code if slot is not None and slot.call_id == uniqueid else None
+        if agent is not None:
+            change = self.router.answered(agent)
+            self._publish_changes([change] if change else [])
+        self._offers.pop(uniqueid, None)
+        if trace is None:
+            return
+        at = self.clock.wall()
+        trace.answer(agent, seat, at)
+        self.publisher.publish(
+            CallAnswered(at, uniqueid, trace.agent or "", seat, trace.wait_ms() or 0)
+        )
+
+    def fallback_entered(self, uniqueid: str, reason: str) -> None:
+        trace = self.traces.get(uniqueid)
+        if trace is None or trace.fallback:
+            return
+        at = self.clock.wall()
+        trace.enter_fallback(reason, at)
+        self.router.remove(uniqueid)
+        log.warning("call %s went to the fallback queue: %s", uniqueid, reason)
+        self.publisher.publish(CallFallback(at, uniqueid, reason))
+
+    def channel_ended(self, uniqueid: str, cause: str) -> None:
+        """A channel hung up: the caller's (the call ends) or a seat's (the agent is free)."""
+        self.router.remove(uniqueid)
+        self._offers.pop(uniqueid, None)
+        waiter = self._waiters.pop(uniqueid, None)
+        if waiter is not None and not waiter.done():
+            waiter.cancel()
+        slot = self.router.agent_for_call(uniqueid)
+        if slot is not None:
+            change = self.router.call_ended(slot.code, self.clock.mono())
+            self._publish_changes([change] if change else [])
+        trace = self.traces.pop(uniqueid, None)
+        if trace is not None:
+            self._finish(trace, cause)
+        self.dispatch()
+
+    def seat_channel_ended(self, seat: str) -> None:
+        slot = self.router.agent_for_seat(seat)
+        if slot is not None and slot.call_id is not None:
+            change = self.router.call_ended(slot.code, self.clock.mono())
+            self._publish_changes([change] if change else [])
+            self.dispatch()
+
+    def seat_busy(self, seat: str, busy: bool) -> None:
+        was_busy = seat in self.router.busy_seats
+        self.router.set_seat_busy(seat, busy)
+        if was_busy and not busy:
+            self.dispatch()
+
+    def _finish(self, trace: CallTrace, cause: str) -> None:
+        at = self.clock.wall()
+        trace.end(cause, at)
+        record = trace.record()
+        self.recorder.record_call(record)
+        self.publisher.publish(
+            CallEnded(
+                at, trace.uniqueid, record.outcome.value, trace.agent or "",
+                record.wait_ms, record.talk_ms,
+            )
+        )  # fmt: skip
+
+    # ---- agents (from the API) --------------------------------------------------------------
+    def login(self, agent: str, seat: str) -> AgentChange:
+        change = self.router.login(agent, seat, self.clock.mono())
+        self.recorder.agent_logged_in(agent, seat, self.clock.wall())
+        self._publish_changes([change])
+        self.dispatch()
+        return change
+
+    def logout(self, agent: str) -> AgentChange:
+        change = self.router.logout(agent)
+        self.recorder.agent_logged_out(agent, self.clock.wall())
+        self._publish_changes([change])
+        return change
+
+    # ---- reconciliation after an AMI (re)connect ------------------------------------------
+    def reconcile(self, live_uniqueids: set[str], busy_seats: set[str]) -> None:
+        """Settle what was missed while AMI was away: Asterisk is the source of truth."""
+        for uniqueid in [u for u in self.traces if u not in live_uniqueids]:
+            log.info("call %s ended while AMI was away", uniqueid)
+            self.channel_ended(uniqueid, "ended while the controller was not watching")
+        for slot in list(self.router.agents.values()):
+            if slot.call_id is not None and slot.call_id not in live_uniqueids:
+                change = self.router.call_ended(slot.code, self.clock.mono())
+                self._publish_changes([change] if change else [], "reconciled")
+        self.router.busy_seats = set(busy_seats)
+        self.dispatch()
+
+    def _publish_changes(self, changes: list[AgentChange], reason: str = "") -> None:
+        at = self.clock.wall()
+        for change in changes:
+            self.publisher.publish(
+                AgentStateChanged(
+                    at, change.agent, change.seat, change.previous.value, change.state.value,
+                    reason or change.reason,
+                )
+            )  # fmt: skip
+
+    def _trace(self, uniqueid: str) -> CallTrace:
+        trace = self.traces.get(uniqueid)
+        if trace is None:
+            raise CallerGone(uniqueid)
+        return trace

@@ -1,0 +1,70 @@
+"""Writes call records and agent sessions to the store off the event loop, in order.
+
+A database that goes away never blocks a caller and loses nothing that fits in memory: writes
+wait in a queue and are retried with backoff, with a clear error saying what is wrong.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from hotline.storage import CallRecord, StorageError, Store
+
+log = logging.getLogger("hotline.recorder")
+
+Job = Callable[[Store], object]
+
+
+class StoreRecorder:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._jobs: asyncio.Queue[tuple[str, Job]] = asyncio.Queue()
+        self.written = 0
+        self.failures = 0
+
+    def record_call(self, record: CallRecord) -> None:
+        self._jobs.put_nowait((f"call {record.uniqueid}", lambda s: s.record_call(record)))
+
+    def agent_logged_in(self, agent: str, seat: str, at: datetime) -> None:
+        self._jobs.put_nowait(
+            (f"login {agent}", lambda s: s.open_agent_session(agent, seat, at))
+        )
+
+    def agent_logged_out(self, agent: str, at: datetime) -> None:
+        self._jobs.put_nowait((f"logout {agent}", lambda s: s.close_agent_session(agent, at)))
+
+    @property
+    def pending(self) -> int:
+        return self._jobs.qsize()
+
+    async def run(self) -> None:
+        while True:
+            what, job = await self._jobs.get()
+            await self._write(what, job)
+            self._jobs.task_done()
+
+    async def flush(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Wait until everything queued so far is written (used at shutdown and in tests)."""
+        async with asyncio.timeout(timeout):
+            await self._jobs.join()
+
+    async def _write(self, what: str, job: Job) -> None:
+        attempt = 0
+        while True:
+            try:
+                await asyncio.to_thread(job, self.store)
+                self.written += 1
+                return
+            except StorageError as exc:
+                attempt += 1
+                self.failures += 1
+                if attempt == 1 or attempt % 10 == 0:
+                    log.error("cannot write %s (attempt %d), will retry: %s", what, attempt, exc)
+                await asyncio.sleep(min(30.0, 0.5 * 2 ** min(attempt, 6)))
+            except Exception:
+                # Not the database's fault (a bad record): retrying would not help.
+                log.exception("dropping %s: it cannot be written", what)
+                return

@@ -1,0 +1,152 @@
+"""The one place that builds the object graph, by hand.
+
+    Asterisk ──FastAGI──▶ agi.FastAgiServer ──▶ CallFlow ──▶ Controller ──▶ queues.Router (pure)
+             ──AMI──────▶ ami.AmiClient ──▶ AmiBridge ──┘        │
+                                                                ├──▶ EventHub ──▶ MQTT, metrics
+                                                                └──▶ StoreRecorder ──▶ Store
+    HTTP ──▶ api (FastAPI) ──▶ Controller, Store
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+
+from agi import FastAgiServer
+from ami import AmiClient
+from hotline.ami_bridge import AmiBridge
+from hotline.api import ApiContext, build_app
+from hotline.asterisk.layout import AsteriskLayout
+from hotline.bus import EventHub, MqttPublisher, Sink
+from hotline.call_flow import CallFlow, CallFlowConfig
+from hotline.controller import Controller
+from hotline.metrics import Metrics
+from hotline.prompts import prompt_seconds, prompt_stem
+from hotline.recorder import StoreRecorder
+from hotline.secrets import Secrets
+from hotline.settings import Settings
+from hotline.storage import Store
+from ivr.menu import WELCOME_12333, Prompt
+from queues.router import Router, RoutingError
+
+log = logging.getLogger("hotline.wiring")
+
+
+@dataclass
+class ControllerApp:
+    settings: Settings
+    layout: AsteriskLayout
+    secrets: Secrets
+    extra_sinks: list[Sink] = field(default_factory=list)
+    serve_http: bool = True
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        self.store = Store.open(s.resolved_database_url)
+        self.metrics = Metrics()
+        self.mqtt = MqttPublisher(s.mqtt_url)
+        self.hub = EventHub([self.mqtt, self.metrics, *self.extra_sinks])
+        self.recorder = StoreRecorder(self.store)
+        self.controller = Controller(Router(), self.hub, self.recorder)
+        flow_config = CallFlowConfig(
+            menu=WELCOME_12333,
+            prompt_path=self.prompt_path,
+            prompt_seconds=self.prompt_seconds,
+            offer_timeout_s=s.offer_timeout_s,
+            service_number=s.service_number,
+        )
+        self.agi = FastAgiServer(
+            CallFlow(self.controller, flow_config), host=s.agi_host, port=s.agi_port
+        )
+        self.ami = AmiClient(
+            "127.0.0.1", s.ami_port,
+            username=self.secrets.ami_username, secret=self.secrets.ami_secret,
+        )  # fmt: skip
+        self.bridge = AmiBridge(self.ami, self.controller)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._http: uvicorn.Server | None = None
+
+    def health(self) -> dict[str, Any]:
+        return {
+            "ami_connected": self.ami.connected,
+            "mqtt_connected": self.mqtt.connected,
+            "agi_sessions": self.agi.active_sessions,
+            "pending_writes": self.recorder.pending,
+        }
+
+    def prompt_seconds(self, prompt: Prompt) -> float:
+        return prompt_seconds(self.layout.prompt_dir / f"{prompt_stem(prompt)}.wav")
+
+    def prompt_path(self, prompt: Prompt) -> str:
+        return f"{self.layout.dirs.prompts}/{prompt_stem(prompt)}"
+
+    async def start(self) -> None:
+        """Check the store, restore who was logged in, and start every adapter."""
+        await asyncio.to_thread(self._prepare_store)
+        self._restore_agents()
+        self._spawn("ami", self.ami.run())
+        self._spawn("ami-events", self.bridge.consume(self.ami.subscribe()))
+        self._spawn("mqtt", self.mqtt.run())
+        self._spawn("recorder", self.recorder.run())
+        if self.serve_http:
+            self._start_http()
+        await self.agi.start()
+        log.info("controller ready: FastAGI on %s:%d", self.settings.agi_host, self.agi.port)
+
+    async def stop(self) -> None:
+        await self.agi.close()
+        with contextlib.suppress(TimeoutError):
+            await self.recorder.flush(timeout=10)
+        if self._http is not None:
+            self._http.should_exit = True
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        self.store.close()
+
+    def _prepare_store(self) -> None:
+        self.store.check()
+        self.store.migrate()
+        self.store.ensure_seats(self.settings.seats)
+
+    def _restore_agents(self) -> None:
+        now = asyncio.get_running_loop().time()
+        for session in self.store.open_agent_sessions():
+            try:
+                self.controller.router.login(session.agent_code, session.seat_name, now)
+            except RoutingError as exc:
+                log.warning("not restoring agent %s: %s", session.agent_code, exc)
+
+    def _start_http(self) -> None:
+        context = ApiContext(
+            controller=self.controller,
+            store=self.store,
+            metrics=self.metrics,
+            seats=frozenset(self.settings.seats),
+            health=self.health,
+        )
+        config = uvicorn.Config(
+            build_app(context),
+            host=self.settings.http_host,
+            port=self.settings.http_port,
+            log_level="warning",
+            lifespan="off",
+        )
+        self._http = uvicorn.Server(config)
+        self._spawn("http", self._http.serve())
+
+    def _spawn(self, name: str, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro, name=name)
+        task.add_done_callback(self._task_ended)
+        self._tasks.append(task)
+
+    def _task_ended(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task %s failed: %r", task.get_name(), task.exception())
