@@ -124,7 +124,7 @@ class AmiClient:
         """True while logged in to Asterisk."""
         return self._connected.is_set()
 
-    async def wait_connected(self, timeout: float | None = None) -> None:  # noqa: ASYNC109
+    async def wait_connected(self, timeout: float | None = None) -> None:
         """Wait until logged in; `AmiNotConnected` after `timeout` seconds."""
         try:
             async with asyncio.timeout(timeout):
@@ -149,7 +149,7 @@ class AmiClient:
         name: str,
         fields: Fields = (),
         *,
-        timeout: float | None = None,  # noqa: ASYNC109
+        timeout: float | None = None,
     ) -> Response:
         """Send one action and return its response; see the module doc for failures."""
         completed = await self._request(self._current_link(), name, fields, timeout=timeout)
@@ -160,7 +160,7 @@ class AmiClient:
         name: str,
         fields: Fields = (),
         *,
-        timeout: float | None = None,  # noqa: ASYNC109
+        timeout: float | None = None,
     ) -> tuple[Response, list[Event]]:
         """Send an event-list action (CoreShowChannels...) and return its response and items."""
         completed = await self._request(
@@ -174,7 +174,7 @@ class AmiClient:
         fields: Fields = (),
         *,
         event: str,
-        timeout: float | None = None,  # noqa: ASYNC109
+        timeout: float | None = None,
     ) -> tuple[Response, Event]:
         """Send an async action and wait for its completion `event` (OriginateResponse)."""
         completed = await self._request(
@@ -365,7 +365,7 @@ class AmiClient:
         *,
         expect: Expect = Expect.RESPONSE,
         event: str | None = None,
-        timeout: float | None = None,  # noqa: ASYNC109 - None: the client's action_timeout
+        timeout: float | None = None,
         on_success: OnSuccess | None = None,
     ) -> Completed:
         return await self._pending.send(

@@ -27,22 +27,22 @@ class AmiProtocolError(AmiError):
     """
 
 
-class AmiUnsafeValue(AmiError, ValueError):  # noqa: N818
+class AmiUnsafeValue(AmiError, ValueError):
     """An action name, key or value would break the framing (CR, LF, NUL, bad key).
 
     The message never echoes the value: it may be a secret.
     """
 
 
-class AmiConnectionLost(AmiError):  # noqa: N818
+class AmiConnectionLost(AmiError):
     """The AMI connection ended (closed by Asterisk, keep-alive unanswered, socket error)."""
 
 
-class AmiNotConnected(AmiError):  # noqa: N818
+class AmiNotConnected(AmiError):
     """There is no logged-in AMI connection; the action was NOT sent and is not queued."""
 
 
-class AmiLoginFailed(AmiError):  # noqa: N818
+class AmiLoginFailed(AmiError):
     """Asterisk refused the Login action (wrong user or secret, or a host not permitted)."""
 
     def __init__(self, response: Response) -> None:
@@ -59,7 +59,7 @@ class AmiActionError(AmiError):
         self.response = response
 
 
-class AmiActionOutcomeUnknown(AmiError):  # noqa: N818
+class AmiActionOutcomeUnknown(AmiError):
     """The action was sent but its answer never came: it may or may not have run.
 
     It is never re-sent automatically (a second Originate would ring a second phone);
@@ -81,7 +81,7 @@ class AmiTimeout(AmiActionOutcomeUnknown):
         self.timeout = timeout
 
 
-class AmiSubscriptionOverflow(AmiError):  # noqa: N818
+class AmiSubscriptionOverflow(AmiError):
     """A subscriber fell behind and events were dropped; its view must be rebuilt.
 
     Raised once by the subscription after the events queued before the gap; iterating

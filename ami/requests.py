@@ -51,7 +51,7 @@ class PendingActions:
         name: str,
         fields: Fields,
         *,
-        timeout: float,  # noqa: ASYNC109 - on timeout the ActionID is forgotten here
+        timeout: float,
         expect: Expect = Expect.RESPONSE,
         event: str | None = None,
         on_success: OnSuccess | None = None,

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
+from typing import ClassVar
 
 from ami import AmiClient, AmiError, AmiSubscriptionOverflow, Event, EventSubscription
 from hotline.asterisk.render import FALLBACK_QUEUE
@@ -85,7 +87,7 @@ class AmiBridge:
         if event.get("Queue", "") == FALLBACK_QUEUE:
             self.controller.fallback_entered(event.get("Uniqueid", ""), "routing did not finish")
 
-    _handlers = {
+    _handlers: ClassVar[dict[str, Callable[[AmiBridge, Event], None]]] = {
         "DialEnd": _dial_end,
         "Hangup": _hangup,
         "DeviceStateChange": _device_state,

@@ -93,7 +93,7 @@ def build_app(ctx: ApiContext) -> FastAPI:
         openapi_url=None,  # served below, behind authentication
     )
     verify = TokenVerifier(ctx.store)
-    Auth = Annotated[TokenRecord, Depends(verify)]
+    auth = Annotated[TokenRecord, Depends(verify)]
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
@@ -105,27 +105,30 @@ def build_app(ctx: ApiContext) -> FastAPI:
         return {"status": "ok", **ctx.health()}
 
     @app.get("/api/v1/openapi.json")
-    async def openapi(_token: Auth) -> dict[str, Any]:
+    async def openapi(_token: auth) -> dict[str, Any]:
         return app.openapi()
 
     @app.get("/metrics")
-    async def metrics(token: Auth) -> Response:
+    async def metrics(token: auth) -> Response:
         require(token, Role.SUPERVISOR)
         return Response(generate_latest(ctx.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/api/v1/agents")
-    async def agents(token: Auth) -> list[AgentOut]:
+    async def agents(token: auth) -> list[AgentOut]:
         require(token, Role.SUPERVISOR)
         slots = ctx.controller.router.agents.values()
-        return [AgentOut(agent=a.code, seat=a.seat, state=a.state, call_id=a.call_id) for a in slots]
+        return [
+            AgentOut(agent=a.code, seat=a.seat, state=a.state, call_id=a.call_id) for a in slots
+        ]
 
     @app.post("/api/v1/agents/{agent}/login")
-    async def login(agent: str, body: LoginRequest, token: Auth) -> AgentOut:
+    async def login(agent: str, body: LoginRequest, token: auth) -> AgentOut:
         require_self_or(token, agent, Role.SUPERVISOR)
         if body.seat not in ctx.seats:
             raise ApiError(404, "seat.unknown", f"no seat named {body.seat!r}")
         if await asyncio.to_thread(ctx.store.get_agent, agent) is None:
-            raise ApiError(404, "agent.unknown", f"no agent {agent!r}; add it with 'hotline agent add'")
+            message = f"no agent {agent!r}; add it with 'hotline agent add'"
+            raise ApiError(404, "agent.unknown", message)
         try:
             change = ctx.controller.login(agent, body.seat)
         except RoutingError as exc:
@@ -133,7 +136,7 @@ def build_app(ctx: ApiContext) -> FastAPI:
         return AgentOut(agent=agent, seat=change.seat, state=change.state, call_id=None)
 
     @app.post("/api/v1/agents/{agent}/logout")
-    async def logout(agent: str, token: Auth) -> AgentOut:
+    async def logout(agent: str, token: auth) -> AgentOut:
         require_self_or(token, agent, Role.SUPERVISOR)
         try:
             change = ctx.controller.logout(agent)
@@ -142,13 +145,13 @@ def build_app(ctx: ApiContext) -> FastAPI:
         return AgentOut(agent=agent, seat=change.seat, state=change.state, call_id=None)
 
     @app.get("/api/v1/calls")
-    async def calls(token: Auth, limit: int = 100) -> list[dict[str, Any]]:
+    async def calls(token: auth, limit: int = 100) -> list[dict[str, Any]]:
         require(token, Role.SUPERVISOR)
         records = await asyncio.to_thread(ctx.store.list_calls, None, max(1, min(limit, 1000)))
         return [call_json(r) for r in records]
 
     @app.get("/api/v1/calls/{uniqueid}")
-    async def call(uniqueid: str, token: Auth) -> dict[str, Any]:
+    async def call(uniqueid: str, token: auth) -> dict[str, Any]:
         require(token, Role.SUPERVISOR)
         record = await asyncio.to_thread(ctx.store.get_call, uniqueid)
         if record is None:

@@ -53,7 +53,8 @@ class CallFlow:
             # case AMI is not there to report the hang-up.
             self.controller.channel_ended(uniqueid, "caller hung up")
         except AgiError as exc:
-            log.error("call %s: FastAGI error, caller goes to the fallback queue: %s", uniqueid, exc)
+            log.error("call %s: FastAGI error, caller goes to the fallback queue: %s",
+                      uniqueid, exc)  # fmt: skip
             self.controller.fallback_entered(uniqueid, f"FastAGI error: {type(exc).__name__}")
 
     async def _inbound(self, session: AgiSession) -> None:

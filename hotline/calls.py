@@ -25,9 +25,7 @@ def clean_number(raw: str) -> str:
 
 def clean_name(raw: str) -> str:
     """A caller name without control characters, quotes or angle brackets, at most 80 chars."""
-    kept = (
-        " " if unicodedata.category(ch).startswith("C") or ch in "\"<>\\" else ch for ch in raw
-    )
+    kept = (" " if unicodedata.category(ch).startswith("C") or ch in '"<>\\' else ch for ch in raw)
     return " ".join("".join(kept).split())[:80]
 
 
@@ -53,7 +51,7 @@ class CallTrace:
 
     @classmethod
     def arrive(
-        cls, uniqueid: str, linkedid: str, number: str, name: str, dialed: str, at: datetime
+        cls, uniqueid: str, linkedid: str, number: str, name: str, dialed: str, *, at: datetime
     ) -> CallTrace:
         trace = cls(
             uniqueid=uniqueid,

@@ -77,11 +77,9 @@ class Controller:
         trace = self.traces.get(uniqueid)
         if trace is None:
             at = self.clock.wall()
-            trace = CallTrace.arrive(uniqueid, linkedid, number, name, dialed, at)
+            trace = CallTrace.arrive(uniqueid, linkedid, number, name, dialed, at=at)
             self.traces[uniqueid] = trace
-            self.publisher.publish(
-                CallArrived(at, uniqueid, trace.caller_number, trace.dialed)
-            )
+            self.publisher.publish(CallArrived(at, uniqueid, trace.caller_number, trace.dialed))
         return trace
 
     def trace(self, uniqueid: str) -> CallTrace | None:

@@ -8,6 +8,7 @@ progress line goes to stderr; with --json the last line on stdout is the summary
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import statistics
 import sys
@@ -53,10 +54,12 @@ class Tally:
     ended: dict[str, str] = field(default_factory=dict)
     waits_ms: list[int] = field(default_factory=list)
     answered_live: int = 0
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, CallEnded):
             self.ended[event.call_id] = event.outcome
+            self.changed.set()
         elif isinstance(event, CallAnswered):
             self.answered_live += 1
             self.waits_ms.append(event.wait_ms)
@@ -157,9 +160,11 @@ async def _place_calls(
 
 
 async def _wait_until_ended(tally: Tally, calls: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while len(tally.ended) < calls and time.monotonic() < deadline:
-        await asyncio.sleep(0.2)
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(timeout):
+            while len(tally.ended) < calls:
+                await tally.changed.wait()
+                tally.changed.clear()
 
 
 def _progress(app: ControllerApp, tally: Tally, calls: int) -> None:

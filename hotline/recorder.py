@@ -29,9 +29,7 @@ class StoreRecorder:
         self._jobs.put_nowait((f"call {record.uniqueid}", lambda s: s.record_call(record)))
 
     def agent_logged_in(self, agent: str, seat: str, at: datetime) -> None:
-        self._jobs.put_nowait(
-            (f"login {agent}", lambda s: s.open_agent_session(agent, seat, at))
-        )
+        self._jobs.put_nowait((f"login {agent}", lambda s: s.open_agent_session(agent, seat, at)))
 
     def agent_logged_out(self, agent: str, at: datetime) -> None:
         self._jobs.put_nowait((f"logout {agent}", lambda s: s.close_agent_session(agent, at)))
@@ -46,7 +44,7 @@ class StoreRecorder:
             await self._write(what, job)
             self._jobs.task_done()
 
-    async def flush(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+    async def flush(self, timeout: float = 10.0) -> None:
         """Wait until everything queued so far is written (used at shutdown and in tests)."""
         async with asyncio.timeout(timeout):
             await self._jobs.join()

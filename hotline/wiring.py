@@ -1,10 +1,10 @@
 """The one place that builds the object graph, by hand.
 
-    Asterisk ──FastAGI──▶ agi.FastAgiServer ──▶ CallFlow ──▶ Controller ──▶ queues.Router (pure)
-             ──AMI──────▶ ami.AmiClient ──▶ AmiBridge ──┘        │
-                                                                ├──▶ EventHub ──▶ MQTT, metrics
-                                                                └──▶ StoreRecorder ──▶ Store
-    HTTP ──▶ api (FastAPI) ──▶ Controller, Store
+Asterisk ──FastAGI──▶ agi.FastAgiServer ──▶ CallFlow ──▶ Controller ──▶ queues.Router (pure)
+         ──AMI──────▶ ami.AmiClient ──▶ AmiBridge ──┘        │
+                                                            ├──▶ EventHub ──▶ MQTT, metrics
+                                                            └──▶ StoreRecorder ──▶ Store
+HTTP ──▶ api (FastAPI) ──▶ Controller, Store
 """
 
 from __future__ import annotations

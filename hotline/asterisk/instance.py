@@ -7,6 +7,7 @@ read-back in tests; the controller itself talks AMI.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import resource
@@ -70,7 +71,7 @@ class AsteriskInstance:
             capture_output=True,
             text=True,
             check=False,
-            preexec_fn=_raise_fd_limit,  # noqa: PLW1509 - no threads exist at this point
+            preexec_fn=_raise_fd_limit,
             timeout=30,
         )
         if result.returncode != 0:
@@ -170,7 +171,5 @@ def _wait_gone(pid: int, timeout: float) -> bool:
 
 
 def _reap(pid: int) -> None:
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass

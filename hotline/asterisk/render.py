@@ -44,12 +44,11 @@ class AmiAccount:
 def render_all(settings: Settings, secrets: Secrets, dirs: AsteriskDirs) -> dict[str, str]:
     """Every configuration file Asterisk reads, by file name."""
     context = _context(settings, secrets, dirs)
-    files = {
+    return {
         _target(path): _environment(path.parent).get_template(path.name).render(context)
         for folder in (CONFIG_TEMPLATES, DIALPLAN_TEMPLATES)
         for path in sorted(folder.glob("*.j2"))
     }
-    return files
 
 
 def write_config(etc_dir: Path, files: Mapping[str, str]) -> list[str]:

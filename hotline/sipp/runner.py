@@ -8,6 +8,7 @@ own control port and media ports outside Asterisk's RTP range.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
 import logging
@@ -85,6 +86,7 @@ class SippInstance:
 
     async def wait(self, timeout: float) -> SippStats:
         assert self.process is not None
+        code: int | None
         try:
             code = await asyncio.wait_for(self.process.wait(), timeout)
         except TimeoutError:
@@ -246,7 +248,5 @@ def _field(value: str) -> str:
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, sig)
-    except ProcessLookupError:
-        pass

@@ -11,7 +11,7 @@ class StorageError(Exception):
 
 
 # The name is part of the storage contract the rest of hotline was written against.
-class StorageUnavailable(StorageError):  # noqa: N818
+class StorageUnavailable(StorageError):
     """The database cannot be reached or opened; the message says what to do."""
 
 
