@@ -245,7 +245,7 @@ async def _receive_environment(
     while True:
         data = await reader.read(_READ_SIZE)
         if not data:
-            continue
+            raise EOFError("peer closed before the end of the environment block")
         env = parser.receive_data(data)
         if env is not None:
             return env, parser.leftover

@@ -5,8 +5,8 @@ may log itself in and out; a supervisor sees calls and agents and may log anyone
 an admin may do everything. Errors carry a stable id: {"error": {"id": ..., "message": ...}}.
 """
 
-from __future__ import annotations
-
+# No "from __future__ import annotations": FastAPI reads the handlers' annotations at
+# definition time, and the local `auth` alias below must resolve there.
 import asyncio
 import time
 from collections.abc import Callable

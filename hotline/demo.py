@@ -31,9 +31,7 @@ DEMO_PATHS = (
     CallerPath("1"),  # pension
     CallerPath("2"),  # medical insurance
     CallerPath("0"),  # straight to a person
-    # A wrong key first, then a person. (Replayed RFC 2833 packets keep the sequence numbers
-    # of SIPp's pcap files, so a later key must come from a file with higher ones: 1..9, *, #, 0.)
-    CallerPath("90", between_keys_ms=3500),
+    CallerPath("91", between_keys_ms=4500),  # a wrong key first, then pension
 )
 
 

@@ -17,6 +17,9 @@ from pathlib import Path
 from ivr.menu import Prompt
 
 VOICE = "cmn"
+SPEED_WPM = 190
+# Part of every file name: a change in how prompts are synthesised regenerates them all.
+SYNTHESIS = f"espeak-ng -s {SPEED_WPM}; sox 8000 Hz 16-bit mono, gain -n -3"
 
 
 class PromptError(Exception):
@@ -24,7 +27,7 @@ class PromptError(Exception):
 
 
 def prompt_stem(prompt: Prompt, voice: str = VOICE) -> str:
-    digest = hashlib.sha256(f"{voice}\n{prompt.text}".encode()).hexdigest()[:20]
+    digest = hashlib.sha256(f"{SYNTHESIS}\n{voice}\n{prompt.text}".encode()).hexdigest()[:20]
     return f"{prompt.name}-{digest}"
 
 
@@ -37,14 +40,21 @@ def prompt_seconds(path: Path) -> float:
 
 
 def ensure_prompts(prompts: Iterable[Prompt], out_dir: Path, voice: str = VOICE) -> list[Path]:
-    """Generate the audio of every prompt that has none yet; return the files generated."""
+    """Generate the audio of every prompt that has none yet; return the files generated.
+
+    Files of texts no longer in use are removed, so the folder holds exactly the live prompts.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
-    generated = []
+    generated, wanted = [], set()
     for prompt in prompts:
         target = out_dir / f"{prompt_stem(prompt, voice)}.wav"
+        wanted.add(target.name)
         if not target.exists():
             _synthesise(prompt.text, target, voice)
             generated.append(target)
+    for stale in out_dir.glob("*.wav"):
+        if stale.name not in wanted:
+            stale.unlink()
     return generated
 
 
@@ -54,7 +64,7 @@ def _synthesise(text: str, target: Path, voice: str) -> None:
         raise PromptError("prompt audio needs espeak-ng and sox: apt-get install espeak-ng sox")
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "raw.wav"
-        _run([espeak, "-v", voice, "-s", "160", "-w", str(raw), "--", text], "espeak-ng")
+        _run([espeak, "-v", voice, "-s", str(SPEED_WPM), "-w", str(raw), "--", text], "espeak-ng")
         partial = target.with_suffix(".partial.wav")
         _run(
             [sox, "-V1", str(raw), "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer",

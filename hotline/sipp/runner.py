@@ -21,11 +21,11 @@ from pathlib import Path
 
 import jinja2
 
+from hotline.sipp.dtmf_pcap import write_dtmf_pcap
+
 log = logging.getLogger("hotline.sipp")
 
 SCENARIOS = Path(__file__).parent / "scenarios"
-DTMF_DIR = "/usr/share/sip-tester"
-DTMF_NAMES = {"*": "star", "#": "pound"}
 
 
 class SippError(Exception):
@@ -145,8 +145,7 @@ def render_scenario(name: str, **values: object) -> str:
         lstrip_blocks=True,
         autoescape=False,  # noqa: S701 - SIPp XML with CDATA sections, written by us
     )
-    env.filters["dtmf_name"] = lambda key: DTMF_NAMES.get(str(key), str(key))
-    return env.get_template(f"{name}.xml.j2").render(dtmf_dir=DTMF_DIR, **values)
+    return env.get_template(f"{name}.xml.j2").render(**values)
 
 
 def common_flags(control_port: int, media_port: int, stats: Path, errors: Path) -> list[str]:
@@ -183,7 +182,7 @@ def callers(
     scenario.write_text(
         render_scenario(
             "caller",
-            paths=paths,
+            paths=_path_views(workdir, name, paths),
             answer_timeout_ms=30_000,
             wait_for_bye_ms=timeout_s * 1000,
         ),
@@ -233,6 +232,27 @@ def agents(
         *common_flags(control_port, media_port, instance.stats_file, instance.errors_file),
     ]  # fmt: skip
     return instance
+
+
+def _path_views(workdir: Path, name: str, paths: Sequence[CallerPath]) -> list[dict[str, object]]:
+    """What the caller template needs of each path, with its key sequence written as pcap."""
+    views: list[dict[str, object]] = []
+    for index, path in enumerate(paths):
+        pcap, length_ms = "", 0
+        if path.keys:
+            target = workdir / f"{name}_path{index}.pcap"
+            length_ms = round(1000 * write_dtmf_pcap(target, path.keys, path.between_keys_ms))
+            pcap = str(target)
+        views.append(
+            {
+                "keys": path.keys,
+                "pcap": pcap,
+                "pcap_ms": length_ms + 200,
+                "first_key_ms": path.first_key_ms,
+                "hangup_after_ms": path.hangup_after_ms,
+            }
+        )
+    return views
 
 
 def _injection(people: Sequence[Caller]) -> str:

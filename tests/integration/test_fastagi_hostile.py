@@ -27,6 +27,9 @@ from agi import (
 )
 from tests.unit.test_agi_reference import split_command_line
 
+# A regression here tends to hang (a busy loop starves the event loop), so fail fast.
+pytestmark = pytest.mark.timeout(60)
+
 HOSTILE_NAME = 'Evil"\rEXEC System "rm -rf /"\t\x1b[0m'
 
 

@@ -1,0 +1,85 @@
+"""Fixtures that bring up the real lab: the provisioned Asterisk, the controller, SIPp."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from hotline.asterisk.provision import system_asterisk_version
+from hotline.settings import Settings, load_settings
+from hotline.setup import Prepared, prepare
+from hotline.storage import Role, Store
+from tests.integration.lab import LAB_SEATS, ControllerProcess, lab_environment
+
+IN_CI = bool(os.environ.get("CI"))
+
+
+@pytest.fixture(scope="session")
+def lab_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    database = tmp_path_factory.mktemp("db") / "hotline.db"
+    return lab_environment(f"sqlite:///{database}")
+
+
+@pytest.fixture(scope="session")
+def lab_settings(lab_env: dict[str, str]) -> Settings:
+    return load_settings({**os.environ, **lab_env})
+
+
+@pytest.fixture(scope="session")
+def asterisk(lab_settings: Settings) -> Iterator[Prepared]:
+    if os.geteuid() != 0 and system_asterisk_version() is None and not IN_CI:
+        pytest.skip("needs root (to provision the Asterisk chroot) or a system Asterisk 20+")
+    prepared = prepare(lab_settings)
+    yield prepared
+    prepared.asterisk.stop()
+
+
+@pytest.fixture
+def no_leaked_channels(asterisk: Prepared) -> Iterator[None]:
+    """After the test, every channel must be gone (the Asterisk testsuite's habit)."""
+    yield
+    deadline = time.monotonic() + 20
+    count = -1
+    while time.monotonic() < deadline:
+        count = active_channels(asterisk)
+        if count == 0:
+            return
+        time.sleep(0.25)
+    pytest.fail(f"{count} channel(s) still up after the test:\n" + asterisk.asterisk.rx(
+        "core show channels verbose"))  # fmt: skip
+
+
+def active_channels(prepared: Prepared) -> int:
+    out = prepared.asterisk.rx("core show channels count")
+    match = re.search(r"(\d+) active channel", out)
+    return int(match.group(1)) if match else -1
+
+
+@pytest.fixture
+def store(lab_settings: Settings) -> Iterator[Store]:
+    store = Store.open(lab_settings.resolved_database_url)
+    store.migrate()
+    for n in range(1, LAB_SEATS + 1):
+        store.upsert_agent(f"A{n:03d}", f"坐席{n}")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def controller(
+    asterisk: Prepared, lab_env: dict[str, str], store: Store, tmp_path: Path
+) -> Iterator[ControllerProcess]:
+    token = store.create_token(f"test-admin-{time.monotonic_ns()}", Role.ADMIN)
+    process = ControllerProcess(env=lab_env, token=token, log_path=tmp_path / "controller.log")
+    process.start()
+    yield process
+    process.stop()
+    # The next test starts with nobody logged in.
+    for session in store.open_agent_sessions():
+        store.close_agent_session(session.agent_code, datetime.now(UTC))

@@ -1,0 +1,140 @@
+"""The lab for integration tests: the real Asterisk, a real controller process, SIPp parties.
+
+Nothing here is a mock: Asterisk is the provisioned Asterisk 22, the controller is
+``hotline run`` in its own process (so a test can kill it), and callers and agents are SIPp.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hotline.settings import Settings
+from hotline.sipp import runner
+from hotline.sipp.runner import Caller, CallerPath
+
+AGENT_PORT = 6001
+LAB_SEATS = 8
+HTTP_PORT = 18080
+
+
+def lab_environment(database_url: str) -> dict[str, str]:
+    contacts = ",".join(
+        f"seat{n:03d}=sip:seat{n:03d}@127.0.0.1:{AGENT_PORT}" for n in range(1, LAB_SEATS + 1)
+    )
+    return {
+        "HOTLINE_LAB_SEAT_CONTACTS": contacts,
+        "HOTLINE_HTTP_PORT": str(HTTP_PORT),
+        "HOTLINE_DATABASE_URL": database_url,
+        "HOTLINE_OFFER_TIMEOUT_S": "10",
+    }
+
+
+@dataclass
+class ControllerProcess:
+    """``hotline run`` in a child process, with an admin token for its API."""
+
+    env: dict[str, str]
+    token: str
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 60.0) -> None:
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "hotline.cli", "run"],
+                env={**os.environ, **self.env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"controller exited early:\n{self.log_tail()}")
+            health = self.health()
+            if health and health.get("ami_connected"):
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"controller not ready within {timeout} s:\n{self.log_tail()}")
+
+    def kill(self) -> None:
+        """SIGKILL: the controller gets no chance to clean up, as in a crash."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def health(self) -> dict[str, Any] | None:
+        try:
+            return self.api("GET", "/healthz", auth=False)
+        except (OSError, urllib.error.URLError, ValueError):
+            return None
+
+    def api(self, method: str, path: str, body: Any = None, *, auth: bool = True) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{HTTP_PORT}{path}", data=data, method=method
+        )
+        request.add_header("Content-Type", "application/json")
+        if auth:
+            request.add_header("Authorization", f"Bearer {self.token}")
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+            return json.loads(response.read())
+
+    def log_tail(self, lines: int = 60) -> str:
+        text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def agents(workdir: Path, *, ring_ms: int = 400, talk_ms: int = 3000) -> runner.SippInstance:
+    return runner.agents(
+        workdir,
+        local_port=AGENT_PORT,
+        ring_ms=ring_ms,
+        talk_ms=talk_ms,
+        timeout_s=600,
+        name="agents",
+        control_port=8891,
+        media_port=32000,
+    )
+
+
+def callers(
+    settings: Settings,
+    workdir: Path,
+    paths: list[CallerPath],
+    count: int,
+    *,
+    rate: float = 2.0,
+    name: str = "callers",
+) -> runner.SippInstance:
+    people = [Caller(f"1380013{n:04d}", f"caller {n}", n % len(paths)) for n in range(count)]
+    return runner.callers(
+        workdir,
+        target=f"127.0.0.1:{settings.sip_port}",
+        service=settings.service_number,
+        local_port=int(settings.trunk_match.rsplit(":", 1)[1]),
+        people=people,
+        paths=paths,
+        rate_per_s=rate,
+        limit=count,
+        timeout_s=180,
+        name=name,
+    )
