@@ -4,9 +4,6 @@ Every error carries the data a caller needs to decide (the command, the reply co
 Asterisk sent) so handlers never have to parse messages.
 """
 
-# The public names (AgiTimeout, AgiChannelHungUp...) are the project's vocabulary, not *Error.
-# ruff: noqa: N818
-
 from __future__ import annotations
 
 from agi.text import sanitize_text

@@ -137,10 +137,6 @@ class FastAgiServer:
         reason = self._admission()
         if reason is not None:
             self._reject(reason, peer)
-            if reason is RejectReason.CAPACITY:
-                log.warning(
-                    "FastAGI at capacity (%d sessions): closing %s", self.active_sessions, peer
-                )
             writer.close()
             return
         task = asyncio.create_task(

@@ -98,13 +98,7 @@ class AgiSession:
             reply = await self._exchange(name, line, self._budget(reply_timeout))
         return raise_for_reply(reply, name)
 
-    # The limit is a parameter (as in asyncio.wait_for) because expiry must cancel the
-    # awaitable as well as the socket watcher.
-    async def wait_for(
-        self,
-        awaitable: Awaitable[_T],
-        timeout: float | None = None,  # noqa: ASYNC109
-    ) -> _T:
+    async def wait_for(self, awaitable: Awaitable[_T], timeout: float | None = None) -> _T:
         """Await an external event while watching the idle socket for a hang-up.
 
         If Asterisk sends HANGUP or closes the socket first, the awaitable is cancelled and
