@@ -185,7 +185,11 @@ class Controller:
         self.publisher.publish(CallFallback(at, uniqueid, reason))
 
     def channel_ended(self, uniqueid: str, cause: str) -> None:
-        """A channel hung up: the caller's (the call ends) or a seat's (the agent is free)."""
+        """A caller's channel hung up: the call ends and its agent, if any, is free."""
+        self._end_call(uniqueid, cause)
+        self.dispatch()
+
+    def _end_call(self, uniqueid: str, cause: str) -> None:
         self.router.remove(uniqueid)
         self._offers.pop(uniqueid, None)
         waiter = self._waiters.pop(uniqueid, None)
@@ -198,7 +202,6 @@ class Controller:
         trace = self.traces.pop(uniqueid, None)
         if trace is not None:
             self._finish(trace, cause)
-        self.dispatch()
 
     def seat_channel_ended(self, seat: str) -> None:
         slot = self.router.agent_for_seat(seat)
@@ -241,10 +244,14 @@ class Controller:
 
     # ---- reconciliation after an AMI (re)connect ------------------------------------------
     def reconcile(self, live_uniqueids: set[str], busy_seats: set[str]) -> None:
-        """Settle what was missed while AMI was away: Asterisk is the source of truth."""
+        """Settle what was missed while AMI was away: Asterisk is the source of truth.
+
+        Everything is settled first and routing decided once at the end, so no agent freed
+        here is offered to a caller who is also gone.
+        """
         for uniqueid in [u for u in self.traces if u not in live_uniqueids]:
             log.info("call %s ended while AMI was away", uniqueid)
-            self.channel_ended(uniqueid, "ended while the controller was not watching")
+            self._end_call(uniqueid, "ended while the controller was not watching")
         for slot in list(self.router.agents.values()):
             if slot.call_id is not None and slot.call_id not in live_uniqueids:
                 change = self.router.call_ended(slot.code, self.clock.mono())

@@ -60,9 +60,26 @@ def _read(path: Path) -> dict[str, Any]:
         raise SecretsError(
             f"{path} is not valid JSON ({exc.msg}); move it away to generate new secrets"
         ) from None
-    if not isinstance(loaded, dict):
-        raise SecretsError(f"{path} must hold a JSON object; move it away to regenerate")
+    if not isinstance(loaded, dict) or not _well_shaped(loaded):
+        raise SecretsError(
+            f"{path} must hold a JSON object of strings and string-to-string maps "
+            "(ami_username, ami_secret, seat_passwords, window_passwords); "
+            "move it away to generate new secrets"
+        )
     return loaded
+
+
+def _well_shaped(data: dict[str, Any]) -> bool:
+    for key in ("ami_username", "ami_secret"):
+        if key in data and not (isinstance(data[key], str) and data[key]):
+            return False
+    for key in ("seat_passwords", "window_passwords"):
+        table = data.get(key, {})
+        if not isinstance(table, dict):
+            return False
+        if not all(isinstance(v, str) and v for v in table.values()):
+            return False
+    return True
 
 
 def _write(path: Path, data: object) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "HOTLINE_"
@@ -54,6 +54,12 @@ class Settings(BaseModel):
     offer_timeout_s: int = Field(default=20, ge=5, le=120)
     ivr_digit_timeout_ms: int = Field(default=5000, ge=1000, le=30000)
     lab_seat_contacts: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _rtp_range(self) -> Settings:
+        if self.rtp_start >= self.rtp_end:
+            raise ValueError(f"rtp_start ({self.rtp_start}) must be below rtp_end ({self.rtp_end})")
+        return self
 
     @property
     def resolved_database_url(self) -> str:

@@ -20,8 +20,8 @@ class MirrorNotFound(Exception):
 
 def find_debian_mirror(apt_dir: Path = Path("/etc/apt")) -> str:
     """Return the URI of the first main-archive Debian mirror in apt's sources."""
-    for uri, suites in _entries(_source_files(apt_dir)):
-        if _is_main_archive(uri, suites):
+    for uri, suites, components in _entries(_source_files(apt_dir)):
+        if _is_main_archive(uri, suites, components):
             return uri.rstrip("/")
     raise MirrorNotFound(
         f"no Debian mirror found in {apt_dir}/sources.list or {apt_dir}/sources.list.d; "
@@ -38,7 +38,11 @@ def _source_files(apt_dir: Path) -> Iterator[Path]:
         yield from sorted(p for p in extra.iterdir() if p.suffix in {".list", ".sources"})
 
 
-def _entries(paths: Iterable[Path]) -> Iterator[tuple[str, list[str]]]:
+Entry = tuple[str, list[str], list[str]]
+"""(URI, suites, components) of one source."""
+
+
+def _entries(paths: Iterable[Path]) -> Iterator[Entry]:
     for path in paths:
         text = path.read_text(encoding="utf-8", errors="replace")
         if path.suffix == ".sources":
@@ -47,7 +51,7 @@ def _entries(paths: Iterable[Path]) -> Iterator[tuple[str, list[str]]]:
             yield from parse_one_line(text)
 
 
-def parse_one_line(text: str) -> Iterator[tuple[str, list[str]]]:
+def parse_one_line(text: str) -> Iterator[Entry]:
     """``deb [options] URI suite [components...]`` lines; comments and deb-src are skipped."""
     for raw in text.splitlines():
         words = raw.split("#", 1)[0].split()
@@ -59,11 +63,11 @@ def parse_one_line(text: str) -> Iterator[tuple[str, list[str]]]:
                 rest = rest[1:]
             rest = rest[1:]
         if len(rest) >= 2:
-            yield rest[0], [rest[1]]
+            yield rest[0], [rest[1]], rest[2:]
 
 
-def parse_deb822(text: str) -> Iterator[tuple[str, list[str]]]:
-    """Paragraphs with ``Types:``, ``URIs:`` and ``Suites:`` fields."""
+def parse_deb822(text: str) -> Iterator[Entry]:
+    """Paragraphs with ``Types:``, ``URIs:``, ``Suites:`` and ``Components:`` fields."""
     for paragraph in text.split("\n\n"):
         fields: dict[str, str] = {}
         for line in paragraph.splitlines():
@@ -73,12 +77,16 @@ def parse_deb822(text: str) -> Iterator[tuple[str, list[str]]]:
             fields[key.strip().lower()] = value.strip()
         if "deb" not in fields.get("types", "").split():
             continue
+        if fields.get("enabled", "yes").lower() == "no":
+            continue
         for uri in fields.get("uris", "").split():
-            yield uri, fields.get("suites", "").split()
+            yield uri, fields.get("suites", "").split(), fields.get("components", "").split()
 
 
-def _is_main_archive(uri: str, suites: list[str]) -> bool:
-    if not uri.startswith(("http://", "https://")):
+def _is_main_archive(uri: str, suites: list[str], components: list[str]) -> bool:
+    # Third-party archives laid out per distribution (Docker's .../linux/debian, nginx's
+    # .../packages/debian) have no "main" component; Debian's own archive always has.
+    if not uri.startswith(("http://", "https://")) or "main" not in components:
         return False
     if not uri.rstrip("/").endswith("/debian"):
         return False

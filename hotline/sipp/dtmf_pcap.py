@@ -13,7 +13,14 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
-EVENT_CODES = {**{str(d): d for d in range(10)}, "*": 10, "#": 11, "A": 12, "B": 13, "C": 14, "D": 15}
+EVENT_CODES = {str(d): d for d in range(10)} | {
+    "*": 10,
+    "#": 11,
+    "A": 12,
+    "B": 13,
+    "C": 14,
+    "D": 15,
+}
 PAYLOAD_TYPE = 101
 PACKET_MS = 20
 TONE_MS = 120
@@ -67,7 +74,8 @@ def _record(at_ms: int, rtp: bytes) -> bytes:
     ip = _ipv4(udp)
     frame = _ETHERNET + ip
     seconds, millis = divmod(at_ms, 1000)
-    return struct.pack("<IIII", 1_700_000_000 + seconds, millis * 1000, len(frame), len(frame)) + frame
+    header = struct.pack("<IIII", 1_700_000_000 + seconds, millis * 1000, len(frame), len(frame))
+    return header + frame
 
 
 def _ipv4(payload: bytes) -> bytes:
@@ -80,7 +88,7 @@ def _ipv4(payload: bytes) -> bytes:
 
 
 def _checksum(data: bytes) -> int:
-    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    total: int = sum(struct.unpack(f"!{len(data) // 2}H", data))
     total = (total & 0xFFFF) + (total >> 16)
     total = (total & 0xFFFF) + (total >> 16)
     return ~total & 0xFFFF

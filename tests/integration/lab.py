@@ -95,7 +95,7 @@ class ControllerProcess:
         request.add_header("Content-Type", "application/json")
         if auth:
             request.add_header("Authorization", f"Bearer {self.token}")
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+        with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
 
     def log_tail(self, lines: int = 60) -> str:

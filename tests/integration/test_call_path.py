@@ -90,7 +90,7 @@ def check_record(record: CallRecord) -> None:
     assert not record.fallback
 
 
-async def test_given_five_agents_when_twenty_callers_choose_by_dtmf_then_all_are_answered_and_recorded(
+async def test_given_five_agents_when_twenty_callers_press_keys_then_all_answered_and_recorded(
     asterisk: Prepared,
     controller: ControllerProcess,
     store: Store,
@@ -102,7 +102,8 @@ async def test_given_five_agents_when_twenty_callers_choose_by_dtmf_then_all_are
         controller.api("POST", f"/api/v1/agents/A{n:03d}/login", {"seat": f"seat{n:03d}"})
     ended_events: list[dict[str, object]] = []
     subscribed = asyncio.Event()
-    listener = asyncio.create_task(collect_mqtt("hotline/v1/calls/+/ended", ended_events, subscribed))
+    topic = "hotline/v1/calls/+/ended"
+    listener = asyncio.create_task(collect_mqtt(topic, ended_events, subscribed))
     await asyncio.wait_for(subscribed.wait(), 10)
     agents = lab.agents(tmp_path, talk_ms=3000)
     await agents.start()

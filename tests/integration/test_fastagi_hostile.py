@@ -212,7 +212,7 @@ async def start_server(
 async def wait_until(condition: Callable[[], bool], within: float = 5.0) -> None:
     # Server counters have no event to wait on; polling stays confined to the tests.
     async with asyncio.timeout(within):
-        while not condition():  # noqa: ASYNC110
+        while not condition():
             await asyncio.sleep(0.01)
 
 

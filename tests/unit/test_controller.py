@@ -127,9 +127,7 @@ async def test_given_free_agent_when_caller_starts_waiting_then_offer_comes_at_o
 ) -> None:
     harness.controller.login("A1", "seat001")
     harness.arrive("c1")
-    offer = await asyncio.wait_for(
-        harness.controller.wait_for_agent("c1", "general", "pension"), 1
-    )
+    offer = await asyncio.wait_for(harness.controller.wait_for_agent("c1", "general", "pension"), 1)
     assert offer.agent == "A1"
 
 
@@ -329,12 +327,6 @@ async def test_given_calls_and_agents_when_reconciled_with_nothing_live_then_all
     assert harness.router.busy_seats == {"seat002"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reconcile() dispatches after each dead call it ends (through channel_ended), before "
-    "the other dead calls are removed and before busy_seats is refreshed: an agent freed from "
-    "one dead call is offered to another caller who is already gone",
-)
 async def test_given_dead_waiting_caller_when_reconciled_then_no_agent_is_offered_to_it(
     harness: Harness,
 ) -> None:

@@ -1,4 +1,4 @@
-"""The key menu as a pure state machine: digits in, effects out, the caller always reaches a person."""
+"""The key menu as a pure state machine: digits in, effects out, and a person at the end."""
 
 from __future__ import annotations
 
@@ -45,8 +45,12 @@ def run_menu(menu: Menu, inputs: list[str]) -> tuple[list[Effect], MenuRun]:
         pytest.param(["12"], [ASK, PENSION], ["1"], id="first-digit-counts"),
         pytest.param(["9", "1"], [ASK, INVALID, ASK, PENSION], ["9", "1"], id="wrong-then-right"),
         pytest.param(["", "2"], [ASK, NO_INPUT, ASK, MEDICAL], ["timeout", "2"], id="silent"),
-        pytest.param(["*", "#", "0"], [ASK, INVALID, ASK, INVALID, ASK, TO_PERSON],
-                     ["*", "#", "0"], id="star-and-hash-are-wrong"),  # fmt: skip
+        pytest.param(
+            ["*", "#", "0"],
+            [ASK, INVALID, ASK, INVALID, ASK, TO_PERSON],
+            ["*", "#", "0"],
+            id="star-and-hash-are-wrong",
+        ),
         pytest.param(
             ["", "", ""],
             [ASK, NO_INPUT, ASK, NO_INPUT, ASK, NO_INPUT, TO_PERSON],

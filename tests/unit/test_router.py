@@ -48,7 +48,9 @@ def test_given_two_callers_when_one_agent_is_free_then_longest_waiting_caller_is
     assert list(router.calls) == ["late"]
 
 
-def test_given_callers_and_agents_when_deciding_then_oldest_caller_pairs_with_longest_idle() -> None:
+def test_given_callers_and_agents_when_deciding_then_oldest_caller_pairs_with_longest_idle() -> (
+    None
+):
     router = router_with(("B", "seat002", 5.0), ("A", "seat001", 1.0), ("C", "seat003", 9.0))
     for call, at in (("c3", 30.0), ("c1", 10.0), ("c2", 20.0)):
         router.enqueue(call, "general", at)
@@ -89,7 +91,7 @@ def test_given_callers_with_priorities_when_deciding_then_lower_number_goes_firs
     for call, priority, at in arrivals:
         router.enqueue(call, "general", at, priority=priority)
     assert [router.position(call) for call in expected] == list(range(1, len(expected) + 1))
-    for n, call in enumerate(expected):
+    for n in range(len(expected)):
         router.login(f"A{n}", f"seat{n:03d}", float(n))
     assert [call for call, _agent in offered(router, 10.0)] == expected
 
@@ -127,7 +129,7 @@ def test_given_busy_seat_when_it_becomes_free_then_its_agent_is_offered_again() 
 
 def test_given_seat_held_by_agent_when_another_agent_logs_in_there_then_login_is_refused() -> None:
     router = router_with(("A1", "seat001", 0.0))
-    with pytest.raises(RoutingError, match="seat001.*A1"):
+    with pytest.raises(RoutingError, match=r"seat001.*A1"):
         router.login("A2", "seat001", 1.0)
     assert set(router.agents) == {"A1"}
 
