@@ -6,7 +6,6 @@ import os
 import re
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -62,8 +61,14 @@ def active_channels(prepared: Prepared) -> int:
 
 
 @pytest.fixture
-def store(lab_settings: Settings) -> Iterator[Store]:
-    store = Store.open(lab_settings.resolved_database_url)
+def database_url(tmp_path: Path) -> str:
+    """Each test's controller gets a database of its own: records never leak between tests."""
+    return f"sqlite:///{tmp_path / 'hotline.db'}"
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    store = Store.open(database_url)
     store.migrate()
     for n in range(1, LAB_SEATS + 1):
         store.upsert_agent(f"A{n:03d}", f"坐席{n}")
@@ -73,13 +78,11 @@ def store(lab_settings: Settings) -> Iterator[Store]:
 
 @pytest.fixture
 def controller(
-    asterisk: Prepared, lab_env: dict[str, str], store: Store, tmp_path: Path
+    asterisk: Prepared, lab_env: dict[str, str], store: Store, database_url: str, tmp_path: Path
 ) -> Iterator[ControllerProcess]:
-    token = store.create_token(f"test-admin-{time.monotonic_ns()}", Role.ADMIN)
-    process = ControllerProcess(env=lab_env, token=token, log_path=tmp_path / "controller.log")
+    token = store.create_token("test-admin", Role.ADMIN)
+    env = {**lab_env, "HOTLINE_DATABASE_URL": database_url}
+    process = ControllerProcess(env=env, token=token, log_path=tmp_path / "controller.log")
     process.start()
     yield process
     process.stop()
-    # The next test starts with nobody logged in.
-    for session in store.open_agent_sessions():
-        store.close_agent_session(session.agent_code, datetime.now(UTC))
