@@ -1,0 +1,90 @@
+"""Callers who hang up at every step are recorded with the right outcome; nothing is lost and
+no channel or agent is left behind. Hostile caller names are stored cleaned, never executed."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from hotline.settings import Settings
+from hotline.setup import Prepared
+from hotline.sipp import runner
+from hotline.sipp.runner import Caller, CallerPath
+from hotline.storage import CallRecord, Outcome, StepKind, Store
+from tests.integration import lab
+from tests.integration.lab import ControllerProcess
+
+pytestmark = [pytest.mark.asterisk, pytest.mark.slow]
+
+
+async def ended_records(store: Store, count: int, timeout: float = 30) -> list[CallRecord]:
+    async with asyncio.timeout(timeout):
+        while True:
+            records = await asyncio.to_thread(store.list_calls, None, 100)
+            done = [r for r in records if r.outcome is not Outcome.IN_PROGRESS]
+            if len(done) >= count:
+                return done
+            await asyncio.sleep(0.3)
+
+
+async def test_given_no_free_agent_when_callers_hang_up_in_menu_and_queue_then_outcomes_recorded(
+    asterisk: Prepared,
+    controller: ControllerProcess,
+    store: Store,
+    lab_settings: Settings,
+    tmp_path: Path,
+    no_leaked_channels: None,
+) -> None:
+    paths = [
+        CallerPath("", first_key_ms=1500, hangup_after_ms=1),  # gone during the welcome menu
+        CallerPath("1", first_key_ms=1500, hangup_after_ms=3000),  # gone while waiting
+    ]
+    callers = lab.callers(lab_settings, tmp_path, paths, 4, rate=2.0)
+    await callers.start()
+    stats = await callers.wait(timeout=60)
+    assert stats.failed == 0, callers.errors()
+    records = await ended_records(store, 4)
+    by_path = {int(r.caller_number[-4:]) % 2: r.outcome for r in records}
+    assert by_path == {0: Outcome.IVR_HANGUP, 1: Outcome.ABANDONED}
+    for record in records:
+        assert record.steps[-1].kind is StepKind.END
+        assert record.answered_at is None
+        if record.outcome is Outcome.ABANDONED:
+            assert record.wait_ms is not None
+            assert 2000 <= record.wait_ms <= 6000, record.wait_ms
+    health = controller.health()
+    assert health is not None
+    assert health["agi_sessions"] == 0
+
+
+async def test_given_hostile_caller_name_when_calling_then_name_is_stored_cleaned_and_not_run(
+    asterisk: Prepared,
+    controller: ControllerProcess,
+    store: Store,
+    lab_settings: Settings,
+    tmp_path: Path,
+    no_leaked_channels: None,
+) -> None:
+    marker = tmp_path / "pwned"
+    hostile = f"x'); EXEC System(touch {marker}) \\ VERBOSE 1"
+    controller.api("POST", "/api/v1/agents/A001/login", {"seat": "seat001"})
+    agents = lab.agents(tmp_path, talk_ms=1000)
+    await agents.start()
+    try:
+        callers = runner.callers(
+            tmp_path, target="127.0.0.1:5060", service=lab_settings.service_number,
+            local_port=5080, people=[Caller("13800138000", hostile, 0)],
+            paths=[CallerPath("1")], rate_per_s=1, limit=1, timeout_s=60,
+        )  # fmt: skip
+        await callers.start()
+        stats = await callers.wait(timeout=60)
+    finally:
+        await agents.stop()
+    assert stats.successful == 1, callers.errors()
+    (record,) = await ended_records(store, 1)
+    assert record.outcome is Outcome.ANSWERED
+    assert "EXEC System" in record.caller_name
+    assert "\\" not in record.caller_name
+    assert not marker.exists()
