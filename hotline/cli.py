@@ -25,8 +25,10 @@ EXPECTED_ERRORS = (
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    # The demo speaks through its progress line; its log shows warnings unless asked for more.
+    quiet = getattr(args, "handler", None) is _demo
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
+        level=logging.DEBUG if args.verbose else logging.WARNING if quiet else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
