@@ -6,6 +6,7 @@ Nothing here is a mock: Asterisk is the provisioned Asterisk 22, the controller 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -14,6 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from typing import Any
 from hotline.settings import Settings
 from hotline.sipp import runner
 from hotline.sipp.runner import Caller, CallerPath
+from hotline.storage import CallRecord, Outcome, Store
 
 AGENT_PORT = 6001
 LAB_SEATS = 8
@@ -138,3 +141,23 @@ def callers(
         timeout_s=180,
         name=name,
     )
+
+
+async def wait_until(predicate: Callable[[], object], timeout: float, step: float = 0.05) -> float:
+    """Seconds until predicate() holds; TimeoutError after timeout."""
+    start = time.monotonic()
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(step)
+    return time.monotonic() - start
+
+
+async def ended_records(store: Store, count: int, timeout: float = 30) -> list[CallRecord]:
+    """The stored calls that have ended, once there are at least ``count`` of them."""
+    async with asyncio.timeout(timeout):
+        while True:
+            records = await asyncio.to_thread(store.list_calls, None, 1000)
+            ended = [r for r in records if r.outcome is not Outcome.IN_PROGRESS]
+            if len(ended) >= count:
+                return ended
+            await asyncio.sleep(0.3)

@@ -31,12 +31,6 @@ def client_for(prepared: Prepared, settings: Settings) -> AmiClient:
     )
 
 
-async def until(predicate, timeout: float) -> None:  # type: ignore[no-untyped-def]
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.05)
-
-
 async def test_given_controller_account_when_it_asks_for_a_cli_command_then_asterisk_refuses(
     asterisk: Prepared, lab_settings: Settings
 ) -> None:
@@ -82,9 +76,9 @@ async def test_given_connected_client_when_asterisk_restarts_then_it_reconnects_
     watcher = asyncio.create_task(watch())
     try:
         await client.wait_connected(10)
-        await until(lambda: len(rebuilds) == 1, 10)
+        await lab.wait_until(lambda: len(rebuilds) == 1, 10)
         await asyncio.to_thread(asterisk.asterisk.stop)
-        await until(lambda: not client.connected, 10)
+        await lab.wait_until(lambda: not client.connected, 10)
         # While Asterisk is away an action fails at once: it is never kept to be sent later.
         with pytest.raises(AmiNotConnected):
             await client.action(
@@ -93,7 +87,7 @@ async def test_given_connected_client_when_asterisk_restarts_then_it_reconnects_
             )
         await asyncio.to_thread(asterisk.asterisk.start)
         await client.wait_connected(30)
-        await until(lambda: len(rebuilds) == 2, 10)
+        await lab.wait_until(lambda: len(rebuilds) == 2, 10)
         assert rebuilds[1] == 0, "the refused Originate was not replayed after the reconnect"
         assert markers[:1] == ["Connected"]
         assert "Disconnected" in markers
@@ -114,9 +108,9 @@ async def test_given_running_controller_when_asterisk_restarts_then_it_recovers_
 ) -> None:
     controller.api("POST", "/api/v1/agents/A001/login", {"seat": "seat001"})
     await asyncio.to_thread(asterisk.asterisk.stop)
-    await until(lambda: not (controller.health() or {}).get("ami_connected"), 15)
+    await lab.wait_until(lambda: not (controller.health() or {}).get("ami_connected"), 15)
     await asyncio.to_thread(asterisk.asterisk.start)
-    await until(lambda: bool((controller.health() or {}).get("ami_connected")), 30)
+    await lab.wait_until(lambda: bool((controller.health() or {}).get("ami_connected")), 30)
     assert controller.log_tail(200).count("state rebuilt from Asterisk") >= 2
     agents = controller.api("GET", "/api/v1/agents")
     assert [(a["agent"], a["state"]) for a in agents] == [("A001", "available")]

@@ -45,17 +45,6 @@ async def collect_mqtt(topic: str, into: list[dict[str, object]], ready: asyncio
             into.append(json.loads(bytes(message.payload)))  # type: ignore[arg-type]
 
 
-async def wait_for_records(store: Store, count: int, timeout: float) -> list[CallRecord]:
-    records: list[CallRecord] = []
-    async with asyncio.timeout(timeout):
-        while True:
-            records = await asyncio.to_thread(store.list_calls, None, 1000)
-            ended = [r for r in records if r.outcome is not Outcome.IN_PROGRESS]
-            if len(ended) >= count:
-                return ended
-            await asyncio.sleep(0.5)
-
-
 def path_index(record: CallRecord) -> int:
     return int(record.caller_number[-4:]) % len(PATHS)
 
@@ -113,7 +102,7 @@ async def test_given_five_agents_when_twenty_callers_press_keys_then_all_answere
         stats = await callers.wait(timeout=240)
         assert stats.failed == 0, callers.errors()
         assert stats.successful == CALLS
-        records = await wait_for_records(store, CALLS, timeout=30)
+        records = await lab.ended_records(store, CALLS)
     finally:
         await agents.stop()
     assert len(records) == CALLS

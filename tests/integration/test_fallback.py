@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -52,16 +51,6 @@ async def test_given_no_controller_when_callers_arrive_then_fallback_queue_agent
     assert completed_in_fallback(asterisk) - before == 4
 
 
-async def wait_until(predicate, timeout: float, step: float = 0.05) -> float:  # type: ignore[no-untyped-def]
-    """Seconds until predicate() holds; fails the test after timeout."""
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        if predicate():
-            return time.monotonic() - start
-        await asyncio.sleep(step)
-    pytest.fail(f"condition not met within {timeout} s")
-
-
 async def test_given_caller_in_ivr_when_controller_is_killed_then_caller_reaches_fallback_within_3s(
     asterisk: Prepared,
     controller: ControllerProcess,
@@ -77,11 +66,11 @@ async def test_given_caller_in_ivr_when_controller_is_killed_then_caller_reaches
         silent = CallerPath("", first_key_ms=4000)
         callers = lab.callers(lab_settings, tmp_path, [silent], 1)
         await callers.start()
-        await wait_until(lambda: (controller.health() or {}).get("agi_sessions") == 1, 20)
+        await lab.wait_until(lambda: (controller.health() or {}).get("agi_sessions") == 1, 20)
         await asyncio.sleep(1.0)
         assert callers_in_application(asterisk, "AGI") == 1
         controller.kill()
-        seconds = await wait_until(lambda: callers_in_application(asterisk, "Queue") == 1, 10)
+        seconds = await lab.wait_until(lambda: callers_in_application(asterisk, "Queue") == 1, 10)
         assert seconds < 3.0, f"caller took {seconds:.2f} s to reach the fallback queue"
         stats = await callers.wait(timeout=60)
     finally:
@@ -104,12 +93,12 @@ async def test_given_caller_waiting_for_agent_when_controller_is_killed_then_fal
     try:
         callers = lab.callers(lab_settings, tmp_path, [CallerPath("1")], 1)
         await callers.start()
-        await wait_until(lambda: callers_in_application(asterisk, "AGI") == 1, 20)
+        await lab.wait_until(lambda: callers_in_application(asterisk, "AGI") == 1, 20)
         waiting = await asyncio.to_thread(controller.api, "GET", "/healthz", auth=False)
         assert waiting["agi_sessions"] == 1
         await asyncio.sleep(4.0)  # past the menu: the caller now hears music on hold
         controller.kill()
-        seconds = await wait_until(lambda: callers_in_application(asterisk, "Queue") == 1, 10)
+        seconds = await lab.wait_until(lambda: callers_in_application(asterisk, "Queue") == 1, 10)
         assert seconds < 3.0
         stats = await callers.wait(timeout=60)
     finally:

@@ -3,7 +3,6 @@ no channel or agent is left behind. Hostile caller names are stored cleaned, nev
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -12,21 +11,11 @@ from hotline.settings import Settings
 from hotline.setup import Prepared
 from hotline.sipp import runner
 from hotline.sipp.runner import Caller, CallerPath
-from hotline.storage import CallRecord, Outcome, StepKind, Store
+from hotline.storage import Outcome, StepKind, Store
 from tests.integration import lab
 from tests.integration.lab import ControllerProcess
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.slow]
-
-
-async def ended_records(store: Store, count: int, timeout: float = 30) -> list[CallRecord]:
-    async with asyncio.timeout(timeout):
-        while True:
-            records = await asyncio.to_thread(store.list_calls, None, 100)
-            done = [r for r in records if r.outcome is not Outcome.IN_PROGRESS]
-            if len(done) >= count:
-                return done
-            await asyncio.sleep(0.3)
 
 
 async def test_given_no_free_agent_when_callers_hang_up_in_menu_and_queue_then_outcomes_recorded(
@@ -45,7 +34,7 @@ async def test_given_no_free_agent_when_callers_hang_up_in_menu_and_queue_then_o
     await callers.start()
     stats = await callers.wait(timeout=60)
     assert stats.failed == 0, callers.errors()
-    records = await ended_records(store, 4)
+    records = await lab.ended_records(store, 4)
     by_path = {int(r.caller_number[-4:]) % 2: r.outcome for r in records}
     assert by_path == {0: Outcome.IVR_HANGUP, 1: Outcome.ABANDONED}
     for record in records:
@@ -83,7 +72,7 @@ async def test_given_hostile_caller_name_when_calling_then_name_is_stored_cleane
     finally:
         await agents.stop()
     assert stats.successful == 1, callers.errors()
-    (record,) = await ended_records(store, 1)
+    (record,) = await lab.ended_records(store, 1)
     assert record.outcome is Outcome.ANSWERED
     assert "EXEC System" in record.caller_name
     assert "\\" not in record.caller_name
