@@ -26,13 +26,18 @@ from hotline.sipp.runner import Caller, CallerPath
 from hotline.storage import CallRecord, Outcome, Store
 
 AGENT_PORT = 6001
+SLOW_AGENT_PORT = 6002
+"""Seats 7 and 8 ring at an agent who never answers in time (offer timeout tests)."""
 LAB_SEATS = 8
+SLOW_SEATS = (7, 8)
 HTTP_PORT = 18080
 
 
 def lab_environment(database_url: str) -> dict[str, str]:
     contacts = ",".join(
-        f"seat{n:03d}=sip:seat{n:03d}@127.0.0.1:{AGENT_PORT}" for n in range(1, LAB_SEATS + 1)
+        f"seat{n:03d}=sip:seat{n:03d}@127.0.0.1:"
+        f"{SLOW_AGENT_PORT if n in SLOW_SEATS else AGENT_PORT}"
+        for n in range(1, LAB_SEATS + 1)
     )
     return {
         "HOTLINE_LAB_SEAT_CONTACTS": contacts,
@@ -106,16 +111,19 @@ class ControllerProcess:
         return "\n".join(text.splitlines()[-lines:])
 
 
-def agents(workdir: Path, *, ring_ms: int = 400, talk_ms: int = 3000) -> runner.SippInstance:
+def agents(
+    workdir: Path, *, ring_ms: int = 400, talk_ms: int = 3000, slow: bool = False
+) -> runner.SippInstance:
+    """The SIPp softphones of the lab's seats (slow=True: those of seats 7 and 8)."""
     return runner.agents(
         workdir,
-        local_port=AGENT_PORT,
+        local_port=SLOW_AGENT_PORT if slow else AGENT_PORT,
         ring_ms=ring_ms,
         talk_ms=talk_ms,
         timeout_s=600,
-        name="agents",
-        control_port=8891,
-        media_port=32000,
+        name="slow_agents" if slow else "agents",
+        control_port=8892 if slow else 8891,
+        media_port=34000 if slow else 32000,
     )
 
 

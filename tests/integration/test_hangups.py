@@ -3,6 +3,7 @@ no channel or agent is left behind. Hostile caller names are stored cleaned, nev
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,64 @@ async def test_given_hostile_caller_name_when_calling_then_name_is_stored_cleane
     assert "EXEC System" in record.caller_name
     assert "\\" not in record.caller_name
     assert not marker.exists()
+
+
+async def test_given_an_agent_who_does_not_answer_when_offered_then_the_caller_goes_to_the_next(
+    asterisk: Prepared,
+    controller: ControllerProcess,
+    store: Store,
+    lab_settings: Settings,
+    tmp_path: Path,
+    no_leaked_channels: None,
+) -> None:
+    # A007 (seat007) logs in first, so is the longest idle; its softphone rings for 30 s,
+    # beyond the lab's 10 s offer timeout.
+    controller.api("POST", "/api/v1/agents/A007/login", {"seat": "seat007"})
+    await asyncio.sleep(0.5)
+    controller.api("POST", "/api/v1/agents/A001/login", {"seat": "seat001"})
+    slow = lab.agents(tmp_path, ring_ms=30_000, slow=True)
+    quick = lab.agents(tmp_path, talk_ms=1500)
+    await slow.start()
+    await quick.start()
+    try:
+        callers = lab.callers(lab_settings, tmp_path, [CallerPath("1")], 1)
+        await callers.start()
+        stats = await callers.wait(timeout=90)
+    finally:
+        await quick.stop()
+        await slow.stop()
+    assert stats.successful == 1, callers.errors()
+    (record,) = await lab.ended_records(store, 1)
+    kinds = [s.kind for s in record.steps]
+    offers = [s.detail.get("agent") for s in record.steps if s.kind is StepKind.OFFER]
+    assert offers == ["A007", "A001"], kinds
+    assert StepKind.OFFER_TIMEOUT in kinds
+    assert record.outcome is Outcome.ANSWERED
+    assert record.agent_code == "A001"
+    states = {a["agent"]: a["state"] for a in controller.api("GET", "/api/v1/agents")}
+    assert states == {"A007": "available", "A001": "available"}
+
+
+async def test_given_a_dtmf_flood_when_in_the_menu_then_one_choice_is_taken_and_the_call_answered(
+    asterisk: Prepared,
+    controller: ControllerProcess,
+    store: Store,
+    lab_settings: Settings,
+    tmp_path: Path,
+    no_leaked_channels: None,
+) -> None:
+    controller.api("POST", "/api/v1/agents/A001/login", {"seat": "seat001"})
+    agents = lab.agents(tmp_path, talk_ms=1500)
+    await agents.start()
+    try:
+        flood = CallerPath("1" * 40, between_keys_ms=20)
+        callers = lab.callers(lab_settings, tmp_path, [flood], 1)
+        await callers.start()
+        stats = await callers.wait(timeout=90)
+    finally:
+        await agents.stop()
+    assert stats.successful == 1, callers.errors()
+    (record,) = await lab.ended_records(store, 1)
+    inputs = [s.detail["digits"] for s in record.steps if s.kind is StepKind.IVR_INPUT]
+    assert inputs == ["1"]
+    assert record.outcome is Outcome.ANSWERED
