@@ -23,7 +23,7 @@ from agi.environment import (
     EnvironmentParser,
 )
 from agi.errors import AgiChannelHungUp, AgiEnvironmentTooLarge, AgiMalformedEnvironment
-from agi.session import AgiSession
+from agi.session import AgiSession, ReplyObserver
 from agi.text import sanitize_text
 
 log = logging.getLogger("hotline.agi")
@@ -72,8 +72,10 @@ class FastAgiServer:
         max_sessions: int = 2000,
         command_timeout: float = 10.0,
         close_timeout: float = 5.0,
+        on_reply: ReplyObserver | None = None,
     ) -> None:
         self._handler = handler
+        self._on_reply = on_reply
         self._host = host
         self._requested_port = port
         self._env_timeout = env_timeout
@@ -187,7 +189,12 @@ class FastAgiServer:
             if opened is not None:
                 env, pending = opened
                 session = AgiSession(
-                    reader, writer, env, command_timeout=self._command_timeout, pending=pending
+                    reader,
+                    writer,
+                    env,
+                    command_timeout=self._command_timeout,
+                    pending=pending,
+                    on_reply=self._on_reply,
                 )
                 await self._run_handler(session)
         finally:

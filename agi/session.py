@@ -11,7 +11,8 @@ import asyncio
 import logging
 import math
 import re
-from collections.abc import Awaitable
+import time
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from agi.commands import format_command
@@ -38,6 +39,8 @@ from agi.text import sanitize_text
 log = logging.getLogger("hotline.agi")
 
 _T = TypeVar("_T")
+ReplyObserver = Callable[[str, float], None]
+"""Called with a command's name and its round-trip time in seconds."""
 _READ_SIZE = 4096
 _APP_NAME = re.compile(r"[A-Za-z0-9_]+")
 _DIGITS = re.compile(r"[0-9*#A-Da-d]*")
@@ -61,8 +64,11 @@ class AgiSession:
         command_timeout: float = 10.0,
         pending: bytes = b"",
         max_reply_line: int = DEFAULT_MAX_REPLY_LINE,
+        on_reply: ReplyObserver | None = None,
     ) -> None:
         self.env = env
+        # Told the round-trip time of every answered command (metrics: AGI RTT).
+        self._on_reply = on_reply
         self._reader = reader
         self._writer = writer
         self._command_timeout = command_timeout
@@ -95,7 +101,10 @@ class AgiSession:
         line = format_command(name, *args)
         async with self._lock:
             self._ensure_usable(name)
+            started = time.monotonic()
             reply = await self._exchange(name, line, self._budget(reply_timeout))
+            if self._on_reply is not None:
+                self._on_reply(name, time.monotonic() - started)
         return raise_for_reply(reply, name)
 
     async def wait_for(self, awaitable: Awaitable[_T], timeout: float | None = None) -> _T:

@@ -130,6 +130,7 @@ class CallFlow:
         await session.set_variable(channel_vars.OFFER_TIMEOUT, str(self.config.offer_timeout_s))
         # Last: the marker says "routing finished" only once everything else is in place.
         await session.set_variable(channel_vars.ROUTE, channel_vars.ROUTE_AGENT)
+        self.controller.offer_sent(uniqueid)
 
     def _step(self, session: AgiSession, kind: StepKind, **detail: str) -> None:
         trace = self.controller.trace(session.env.uniqueid)

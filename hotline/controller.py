@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,6 +43,21 @@ class Recorder(Protocol):
     def agent_logged_out(self, agent: str, at: datetime) -> None: ...
 
 
+class Timings(Protocol):
+    """Where the controller reports how fast it is (Prometheus histograms in production)."""
+
+    def routing_decided(self, seconds: float) -> None: ...
+    def offer_sent(self, seconds: float) -> None: ...
+
+
+class NoTimings:
+    def routing_decided(self, seconds: float) -> None:
+        pass
+
+    def offer_sent(self, seconds: float) -> None:
+        pass
+
+
 @dataclass(frozen=True)
 class Clock:
     wall: Callable[[], datetime] = lambda: datetime.now(UTC)
@@ -60,11 +76,17 @@ class Controller:
         recorder: Recorder,
         *,
         clock: Clock | None = None,
+        timings: Timings | None = None,
     ) -> None:
         self.router = router
         self.publisher = publisher
         self.recorder = recorder
         self.clock = clock or Clock()
+        self.timings = timings or NoTimings()
+        # For offer latency: since when each caller and each agent could have been matched.
+        self._routable_since: dict[str, float] = {}
+        self._free_since: dict[str, float] = {}
+        self._decided_since: dict[str, float] = {}
         self.traces: dict[str, CallTrace] = {}
         self._waiters: dict[str, asyncio.Future[Offer]] = {}
         self._offers: dict[str, WaitingCall] = {}
@@ -104,6 +126,7 @@ class Controller:
         self.publisher.publish(CallQueued(at, uniqueid, queue, position))
         waiter: asyncio.Future[Offer] = asyncio.get_running_loop().create_future()
         self._waiters[uniqueid] = waiter
+        self._routable_since[uniqueid] = self.clock.mono()
         self.dispatch()
         try:
             return await waiter
@@ -115,7 +138,9 @@ class Controller:
 
     def dispatch(self) -> None:
         """Ask the routing core for decisions and carry them out."""
+        started = time.perf_counter()
         offers, changes = self.router.decide(self.clock.mono())
+        self.timings.routing_decided(time.perf_counter() - started)
         self._publish_changes(changes)
         for offer, call in offers:
             self._deliver(offer, call)
@@ -128,6 +153,10 @@ class Controller:
             self._undo_offer(offer, "caller left")
             return
         self._offers[offer.call_id] = call
+        since = max(
+            self._routable_since.pop(offer.call_id, 0.0), self._free_since.get(offer.agent, 0.0)
+        )
+        self._decided_since[offer.call_id] = since
         at = self.clock.wall()
         self._trace(offer.call_id).offer(offer.agent, offer.seat, at)
         self.publisher.publish(CallOffered(at, offer.call_id, offer.agent, offer.seat))
@@ -146,6 +175,12 @@ class Controller:
         if wake is not None and self.router.calls:
             loop = asyncio.get_running_loop()
             self._timer = loop.call_later(max(0.05, wake - now), self.dispatch)
+
+    def offer_sent(self, uniqueid: str) -> None:
+        """Asterisk has been told to ring the agent: the offer's latency is known."""
+        since = self._decided_since.pop(uniqueid, None)
+        if since:
+            self.timings.offer_sent(max(0.0, self.clock.mono() - since))
 
     # ---- outcomes of offers (from AMI events and the requeue AGI) ----------------------------
     def offer_failed(self, uniqueid: str, status: str) -> None:
@@ -192,6 +227,8 @@ class Controller:
     def _end_call(self, uniqueid: str, cause: str) -> None:
         self.router.remove(uniqueid)
         self._offers.pop(uniqueid, None)
+        self._routable_since.pop(uniqueid, None)
+        self._decided_since.pop(uniqueid, None)
         waiter = self._waiters.pop(uniqueid, None)
         if waiter is not None and not waiter.done():
             waiter.cancel()
@@ -262,6 +299,8 @@ class Controller:
     def _publish_changes(self, changes: list[AgentChange], reason: str = "") -> None:
         at = self.clock.wall()
         for change in changes:
+            if change.state == "available" and change.previous != "available":
+                self._free_since[change.agent] = self.clock.mono()
             self.publisher.publish(
                 AgentStateChanged(
                     at, change.agent, change.seat, change.previous.value, change.state.value,

@@ -27,6 +27,25 @@ class Metrics:
             registry=r,
         )
         self.agents = Gauge("hotline_agents", "Agents by state", ["state"], registry=r)
+        self.offer_latency = Histogram(
+            "hotline_offer_latency_seconds",
+            "From a routing decision to Asterisk being told to ring the agent's seat",
+            buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0),
+            registry=r,
+        )
+        self.routing_decision = Histogram(
+            "hotline_routing_decision_seconds",
+            "Time the routing core takes to decide (one decide() call)",
+            buckets=(0.00005, 0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01),
+            registry=r,
+        )
+        self.agi_command = Histogram(
+            "hotline_agi_command_seconds",
+            "FastAGI command round trip (command written to reply read), by command",
+            ["command"],
+            buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 1, 10, 60),
+            registry=r,
+        )
         self.agi_sessions = Gauge(
             "hotline_agi_sessions", "FastAGI sessions in progress", registry=r
         )
@@ -37,6 +56,15 @@ class Metrics:
             "hotline_mqtt_connected", "1 while connected to the MQTT broker", registry=r
         )
         self._agent_state: dict[str, str] = {}
+
+    def routing_decided(self, seconds: float) -> None:
+        self.routing_decision.observe(seconds)
+
+    def offer_sent(self, seconds: float) -> None:
+        self.offer_latency.observe(seconds)
+
+    def observe_agi_reply(self, command: str, seconds: float) -> None:
+        self.agi_command.labels(command).observe(seconds)
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, CallEnded):

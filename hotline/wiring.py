@@ -53,7 +53,7 @@ class ControllerApp:
         self.mqtt = MqttPublisher(s.mqtt_url)
         self.hub = EventHub([self.mqtt, self.metrics, *self.extra_sinks])
         self.recorder = StoreRecorder(self.store)
-        self.controller = Controller(Router(), self.hub, self.recorder)
+        self.controller = Controller(Router(), self.hub, self.recorder, timings=self.metrics)
         flow_config = CallFlowConfig(
             menu=WELCOME_12333,
             prompt_path=self.prompt_path,
@@ -62,7 +62,10 @@ class ControllerApp:
             service_number=s.service_number,
         )
         self.agi = FastAgiServer(
-            CallFlow(self.controller, flow_config), host=s.agi_host, port=s.agi_port
+            CallFlow(self.controller, flow_config),
+            host=s.agi_host,
+            port=s.agi_port,
+            on_reply=self.metrics.observe_agi_reply,
         )
         self.ami = AmiClient(
             "127.0.0.1", s.ami_port,
