@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from agi import AgiChannelHungUp, AgiError, AgiSession
 from hotline import channel_vars
 from hotline.controller import Controller
+from hotline.seat_features import SeatFeatures
 from hotline.storage import StepKind
 from ivr.menu import Effect, Menu, MenuRun, Play, PlayAndCollect, Prompt, RouteToAgent
 
@@ -34,13 +35,19 @@ class CallFlowConfig:
 
 
 class CallFlow:
-    def __init__(self, controller: Controller, config: CallFlowConfig) -> None:
+    def __init__(
+        self, controller: Controller, config: CallFlowConfig, seat_features: SeatFeatures
+    ) -> None:
         self.controller = controller
         self.config = config
+        self.seat_features = seat_features
 
     async def __call__(self, session: AgiSession) -> None:
         script = session.env.network_script or session.env.script
         uniqueid = session.env.uniqueid
+        if script in self.seat_features.scripts:
+            await self.seat_features(session, script)
+            return
         try:
             if script == "inbound":
                 await self._inbound(session)

@@ -14,7 +14,8 @@ from hotline.asterisk.render import render_all, write_config
 from hotline.prompts import ensure_prompts
 from hotline.secrets import Secrets, load_or_create
 from hotline.settings import Settings
-from ivr.menu import WELCOME_12333
+from ivr import agent_prompts
+from ivr.menu import WELCOME_12333, Prompt
 
 log = logging.getLogger("hotline.setup")
 
@@ -35,12 +36,17 @@ def prepare(settings: Settings, progress: Callable[[str], None] = log.info) -> P
     layout = provision(settings, progress)
     secrets = load_or_create(settings.state_dir, settings.seats, settings.district_windows)
     changed = write_config(layout.etc_dir, render_all(settings, secrets, layout.dirs))
-    generated = ensure_prompts(WELCOME_12333.prompts, layout.prompt_dir)
+    generated = ensure_prompts(all_prompts(), layout.prompt_dir)
     if generated:
         progress(f"generated {len(generated)} prompt(s) with espeak-ng")
     asterisk = AsteriskInstance(layout)
     _apply(asterisk, changed, progress)
     return Prepared(layout, secrets, asterisk)
+
+
+def all_prompts() -> tuple[Prompt, ...]:
+    """Every prompt the engine plays, generated at set-up."""
+    return (*WELCOME_12333.prompts, *agent_prompts.ALL)
 
 
 def _apply(asterisk: AsteriskInstance, changed: list[str], progress: Callable[[str], None]) -> None:

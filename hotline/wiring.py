@@ -29,6 +29,7 @@ from hotline.controller import Controller
 from hotline.metrics import Metrics
 from hotline.prompts import prompt_seconds, prompt_stem
 from hotline.recorder import StoreRecorder
+from hotline.seat_features import SeatFeatures
 from hotline.secrets import Secrets
 from hotline.settings import Settings
 from hotline.storage import Store
@@ -61,8 +62,9 @@ class ControllerApp:
             offer_timeout_s=s.offer_timeout_s,
             service_number=s.service_number,
         )
+        features = SeatFeatures(self.controller, self._agent_exists, self.prompt_path)
         self.agi = FastAgiServer(
-            CallFlow(self.controller, flow_config),
+            CallFlow(self.controller, flow_config, features),
             host=s.agi_host,
             port=s.agi_port,
             on_reply=self.metrics.observe_agi_reply,
@@ -82,6 +84,9 @@ class ControllerApp:
             "agi_sessions": self.agi.active_sessions,
             "pending_writes": self.recorder.pending,
         }
+
+    async def _agent_exists(self, code: str) -> bool:
+        return await asyncio.to_thread(self.store.get_agent, code) is not None
 
     def prompt_seconds(self, prompt: Prompt) -> float:
         return prompt_seconds(self.layout.prompt_dir / f"{prompt_stem(prompt)}.wav")

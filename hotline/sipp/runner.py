@@ -270,3 +270,42 @@ def _field(value: str) -> str:
 def _signal_group(pid: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, sig)
+
+
+def seat_call(
+    workdir: Path,
+    *,
+    target: str,
+    seat: str,
+    password: str,
+    code: str,
+    keys: str,
+    local_port: int,
+    name: str = "seat_call",
+    control_port: int = 8885,
+    media_port: int = 36000,
+) -> SippInstance:
+    """An agent's softphone dialling a feature code (e.g. *21) and keying ``keys``."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    pcap = workdir / f"{name}_keys.pcap"
+    if keys:
+        write_dtmf_pcap(pcap, keys, gap_ms=150)
+    scenario = workdir / f"{name}.xml"
+    scenario.write_text(
+        render_scenario(
+            "seat_call", seat=seat, password=password, keys=keys, pcap=str(pcap) if keys else "",
+            first_key_ms=2000, wait_for_bye_ms=60_000,
+        ),
+        encoding="utf-8",
+    )  # fmt: skip
+    instance = SippInstance(name=name, workdir=workdir)
+    instance.argv = [
+        sipp_binary(), target,
+        "-sf", str(scenario),
+        "-s", code,
+        "-p", str(local_port),
+        "-m", "1", "-l", "1",
+        "-timeout", "90s",
+        *common_flags(control_port, media_port, instance.stats_file, instance.errors_file),
+    ]  # fmt: skip
+    return instance
