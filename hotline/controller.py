@@ -26,6 +26,7 @@ from hotline.events import (
     CallOffered,
     CallQueued,
     Event,
+    OfferMissed,
 )
 from hotline.storage import CallRecord
 from queues.router import AgentChange, Offer, Router, WaitingCall
@@ -187,7 +188,12 @@ class Controller:
         """The chosen seat did not answer (no answer, busy, unreachable, rejected)."""
         slot = self.router.agent_for_call(uniqueid)
         if slot is not None:
-            change = self.router.offer_failed(slot.code, self.clock.mono(), status)
+            agent, seat = slot.code, slot.seat
+            change = self.router.offer_failed(agent, self.clock.mono(), status)
+            if change is not None:
+                self.publisher.publish(
+                    OfferMissed(self.clock.wall(), uniqueid, agent, seat, status)
+                )
             self._publish_changes([change] if change else [])
         trace = self.traces.get(uniqueid)
         if trace is not None and trace.answered_at is None and trace.agent is not None:

@@ -68,6 +68,15 @@ class CallOffered(Event):
 
 
 @dataclass(frozen=True)
+class OfferMissed(Event):
+    topic_template: ClassVar[str] = "calls/{call_id}/offer-missed"
+    call_id: str
+    agent: str
+    seat: str
+    status: str
+
+
+@dataclass(frozen=True)
 class CallAnswered(Event):
     topic_template: ClassVar[str] = "calls/{call_id}/answered"
     call_id: str
@@ -108,6 +117,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     CallIvrStep,
     CallQueued,
     CallOffered,
+    OfferMissed,
     CallAnswered,
     CallFallback,
     CallEnded,

@@ -1,10 +1,60 @@
-"""Prometheus metrics, fed by the same typed events that go to MQTT (one registry, no globals)."""
+"""Prometheus metrics, fed by the same typed events that go to MQTT (one registry, no globals).
+
+Queue gauges (callers waiting, longest wait) are read from the routing core when Prometheus
+scrapes, so they are always current and cost nothing between scrapes. Rates such as service
+level and abandon rate are ratios of counters, as Prometheus prefers:
+``hotline_answered_within_total{seconds="20"} / hotline_calls_answered_total``.
+"""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
-from hotline.events import AgentStateChanged, CallAnswered, CallEnded, CallFallback, Event
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from hotline.events import (
+    AgentStateChanged,
+    CallAnswered,
+    CallEnded,
+    CallFallback,
+    CallOffered,
+    Event,
+    OfferMissed,
+)
+
+SERVICE_LEVELS_S = (15, 20)
+AGENT_STATES = ("logged_out", "available", "offered", "on_call", "wrap_up", "paused")
+
+
+@dataclass(frozen=True)
+class QueueSnapshot:
+    queue: str
+    waiting: int
+    longest_wait_s: float
+
+
+QueueReader = Callable[[], list[QueueSnapshot]]
+
+
+class QueueCollector(Collector):
+    def __init__(self, read: QueueReader) -> None:
+        self.read = read
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        waiting = GaugeMetricFamily(
+            "hotline_calls_waiting", "Callers waiting for an agent, by queue", labels=["queue"]
+        )
+        longest = GaugeMetricFamily(
+            "hotline_longest_wait_seconds", "The longest current wait, by queue", labels=["queue"]
+        )
+        for snapshot in self.read():
+            waiting.add_metric([snapshot.queue], snapshot.waiting)
+            longest.add_metric([snapshot.queue], snapshot.longest_wait_s)
+        yield waiting
+        yield longest
 
 
 class Metrics:
@@ -17,19 +67,35 @@ class Metrics:
         self.calls_answered = Counter(
             "hotline_calls_answered_total", "Calls answered by an agent", registry=r
         )
+        self.answered_within = Counter(
+            "hotline_answered_within_total",
+            "Calls answered within a service-level threshold (seconds)",
+            ["seconds"],
+            registry=r,
+        )
+        self.offers = Counter("hotline_offers_total", "Calls offered to agents", registry=r)
+        self.missed_offers = Counter(
+            "hotline_offers_missed_total",
+            "Offers not answered (no answer, busy, unreachable), by agent",
+            ["agent"],
+            registry=r,
+        )
         self.fallbacks = Counter(
             "hotline_fallback_total", "Callers sent to the static fallback queue", registry=r
         )
         self.answer_wait = Histogram(
             "hotline_answer_wait_seconds",
-            "Time from entering the queue to an agent answering",
+            "Time from entering the queue to an agent answering (ASA is its mean)",
             buckets=(1, 2, 5, 10, 15, 20, 30, 60, 120, 300),
             registry=r,
         )
-        self.agents = Gauge("hotline_agents", "Agents by state", ["state"], registry=r)
+        self.agents = Gauge(
+            "hotline_agents", "Agents by state and pause reason", ["state", "reason"], registry=r
+        )
         self.offer_latency = Histogram(
             "hotline_offer_latency_seconds",
-            "From a routing decision to Asterisk being told to ring the agent's seat",
+            "From the moment a caller and a free agent could be matched to Asterisk being told "
+            "to ring the agent's seat",
             buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0),
             registry=r,
         )
@@ -55,7 +121,10 @@ class Metrics:
         self.mqtt_connected = Gauge(
             "hotline_mqtt_connected", "1 while connected to the MQTT broker", registry=r
         )
-        self._agent_state: dict[str, str] = {}
+        self._agent_state: dict[str, tuple[str, str]] = {}
+
+    def watch_queues(self, read: QueueReader) -> None:
+        self.registry.register(QueueCollector(read))
 
     def routing_decided(self, seconds: float) -> None:
         self.routing_decision.observe(seconds)
@@ -70,17 +139,33 @@ class Metrics:
         if isinstance(event, CallEnded):
             self.calls_ended.labels(event.outcome).inc()
         elif isinstance(event, CallAnswered):
-            self.calls_answered.inc()
-            self.answer_wait.observe(event.wait_ms / 1000)
+            self._answered(event)
+        elif isinstance(event, CallOffered):
+            self.offers.inc()
+        elif isinstance(event, OfferMissed):
+            self.missed_offers.labels(event.agent).inc()
         elif isinstance(event, CallFallback):
             self.fallbacks.inc()
         elif isinstance(event, AgentStateChanged):
-            self._agent_state[event.agent] = event.state
+            reason = event.reason if event.state == "paused" else ""
+            self._agent_state[event.agent] = (event.state, reason)
             self._refresh_agents()
 
+    def _answered(self, event: CallAnswered) -> None:
+        self.calls_answered.inc()
+        self.answer_wait.observe(event.wait_ms / 1000)
+        for seconds in SERVICE_LEVELS_S:
+            if event.wait_ms <= seconds * 1000:
+                self.answered_within.labels(str(seconds)).inc()
+        for seconds in SERVICE_LEVELS_S:
+            self.answered_within.labels(str(seconds))  # the series exists even at zero
+
     def _refresh_agents(self) -> None:
-        counts: dict[str, int] = {}
-        for state in self._agent_state.values():
-            counts[state] = counts.get(state, 0) + 1
-        for state in ("logged_out", "available", "offered", "on_call"):
-            self.agents.labels(state).set(counts.get(state, 0))
+        counts: dict[tuple[str, str], int] = {}
+        for key in self._agent_state.values():
+            counts[key] = counts.get(key, 0) + 1
+        self.agents.clear()
+        for state in AGENT_STATES:
+            self.agents.labels(state, "").set(0)
+        for (state, reason), count in counts.items():
+            self.agents.labels(state, reason).set(count)

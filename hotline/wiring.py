@@ -26,7 +26,7 @@ from hotline.asterisk.layout import AsteriskLayout
 from hotline.bus import EventHub, MqttPublisher, Sink
 from hotline.call_flow import CallFlow, CallFlowConfig
 from hotline.controller import Controller
-from hotline.metrics import Metrics
+from hotline.metrics import Metrics, QueueSnapshot
 from hotline.prompts import prompt_seconds, prompt_stem
 from hotline.recorder import StoreRecorder
 from hotline.seat_features import SeatFeatures
@@ -74,6 +74,7 @@ class ControllerApp:
             username=self.secrets.ami_username, secret=self.secrets.ami_secret,
         )  # fmt: skip
         self.bridge = AmiBridge(self.ami, self.controller)
+        self.metrics.watch_queues(self._queue_snapshots)
         self._tasks: list[asyncio.Task[None]] = []
         self._http: uvicorn.Server | None = None
 
@@ -84,6 +85,15 @@ class ControllerApp:
             "agi_sessions": self.agi.active_sessions,
             "pending_writes": self.recorder.pending,
         }
+
+    def _queue_snapshots(self) -> list[QueueSnapshot]:
+        now = asyncio.get_running_loop().time()
+        oldest: dict[str, float] = {}
+        counts: dict[str, int] = {}
+        for call in self.controller.router.calls.values():
+            counts[call.queue] = counts.get(call.queue, 0) + 1
+            oldest[call.queue] = min(oldest.get(call.queue, now), call.enqueued_at)
+        return [QueueSnapshot(q, counts[q], max(0.0, now - oldest[q])) for q in sorted(counts)]
 
     async def _agent_exists(self, code: str) -> bool:
         return await asyncio.to_thread(self.store.get_agent, code) is not None
