@@ -26,6 +26,7 @@ from hotline.sipp.runner import Caller, CallerPath
 from hotline.wiring import ControllerApp
 
 AGENT_BASE_PORT = 6001
+DEMO_SKILLS = {"pension": "养老保险", "medical_insurance": "医疗保险"}
 SEATS_PER_SIPP = 40
 DEMO_PATHS = (
     CallerPath("1"),  # pension
@@ -104,7 +105,9 @@ async def run_demo(base: Settings, options: DemoOptions) -> int:
 async def _log_in_agents(app: ControllerApp, settings: Settings, count: int) -> None:
     for index, seat in enumerate(settings.seats[:count]):
         code = f"D{index + 1:03d}"
-        await asyncio.to_thread(app.store.upsert_agent, code, f"演示坐席{index + 1}")
+        skills = {"pension": 3, "medical_insurance": 3}
+        await asyncio.to_thread(app.store.ensure_skills, DEMO_SKILLS)
+        await asyncio.to_thread(app.store.upsert_agent, code, f"演示坐席{index + 1}", skills)
         if code not in app.controller.router.agents:
             app.controller.login(code, seat)
     await app.ami.wait_connected(timeout=15)

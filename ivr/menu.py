@@ -28,10 +28,17 @@ class Play:
     prompt: Prompt
 
 
+Requirements = tuple[tuple[str, int], ...]
+"""(skill, minimum proficiency 1-5) pairs a caller's agent must have."""
+
+
 @dataclass(frozen=True)
 class RouteToAgent:
     queue: str
     topic: str
+    requirements: Requirements = ()
+    priority: int = 5
+    """Lower is more urgent (urgent wage arrears, elderly callers...)."""
 
 
 Effect = PlayAndCollect | Play | RouteToAgent
@@ -42,6 +49,12 @@ class Option:
     key: str
     topic: str
     queue: str
+    requirements: Requirements = ()
+    priority: int = 5
+
+    @property
+    def route(self) -> RouteToAgent:
+        return RouteToAgent(self.queue, self.topic, self.requirements, self.priority)
 
 
 @dataclass(frozen=True)
@@ -80,11 +93,10 @@ class MenuRun:
         chosen = self.menu.option(key) if key else None
         self.path.append(key or "timeout")
         if chosen is not None:
-            return [RouteToAgent(chosen.queue, chosen.topic)]
+            return [chosen.route]
         complaint = self.menu.invalid if key else self.menu.no_input
         if self.attempts > self.menu.retries:
-            fallback = self.menu.default
-            return [Play(complaint), RouteToAgent(fallback.queue, fallback.topic)]
+            return [Play(complaint), self.menu.default.route]
         return [Play(complaint), self._ask()]
 
     def _ask(self) -> PlayAndCollect:
@@ -102,8 +114,13 @@ WELCOME_12333 = Menu(
     invalid=Prompt("invalid", "您的输入有误。"),
     no_input=Prompt("no_input", "我们没有收到您的按键。"),
     options=(
-        Option(key="1", topic="pension", queue="general"),
-        Option(key="2", topic="medical_insurance", queue="general"),
+        Option(key="1", topic="pension", queue="pension", requirements=(("pension", 3),)),
+        Option(
+            key="2",
+            topic="medical_insurance",
+            queue="medical_insurance",
+            requirements=(("medical_insurance", 3),),
+        ),
         GENERAL,
     ),
     default=GENERAL,

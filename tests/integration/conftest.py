@@ -14,7 +14,7 @@ from hotline.asterisk.provision import system_asterisk_version
 from hotline.settings import Settings, load_settings
 from hotline.setup import Prepared, prepare
 from hotline.storage import Role, Store
-from tests.integration.lab import LAB_SEATS, ControllerProcess, lab_environment
+from tests.integration.lab import LAB_SEATS, LAB_SKILLS, ControllerProcess, lab_environment
 
 IN_CI = bool(os.environ.get("CI"))
 
@@ -70,8 +70,9 @@ def database_url(tmp_path: Path) -> str:
 def store(database_url: str) -> Iterator[Store]:
     store = Store.open(database_url)
     store.migrate()
+    store.ensure_skills(LAB_SKILLS)
     for n in range(1, LAB_SEATS + 1):
-        store.upsert_agent(f"A{n:03d}", f"坐席{n}")
+        store.upsert_agent(f"A{n:03d}", f"坐席{n}", {skill: 3 for skill in LAB_SKILLS})
     yield store
     store.close()
 

@@ -30,6 +30,8 @@ SLOW_AGENT_PORT = 6002
 """Seats 7 and 8 ring at an agent who never answers in time (offer timeout tests)."""
 LAB_SEATS = 8
 SLOW_SEATS = (7, 8)
+LAB_SKILLS = {"pension": "养老保险", "medical_insurance": "医疗保险"}
+"""Every lab agent has both, at proficiency 3, unless a test says otherwise."""
 HTTP_PORT = 18080
 
 

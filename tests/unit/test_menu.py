@@ -22,8 +22,8 @@ ASK = PlayAndCollect(MENU.prompt, max_digits=1, timeout_ms=MENU.digit_timeout_ms
 INVALID = Play(MENU.invalid)
 NO_INPUT = Play(MENU.no_input)
 TO_PERSON = RouteToAgent(GENERAL.queue, GENERAL.topic)
-PENSION = RouteToAgent("general", "pension")
-MEDICAL = RouteToAgent("general", "medical_insurance")
+PENSION = RouteToAgent("pension", "pension", (("pension", 3),))
+MEDICAL = RouteToAgent("medical_insurance", "medical_insurance", (("medical_insurance", 3),))
 
 
 def run_menu(menu: Menu, inputs: list[str]) -> tuple[list[Effect], MenuRun]:
@@ -89,7 +89,7 @@ def test_given_valid_key_when_received_then_the_option_queue_and_topic_are_route
     for option in MENU.options:
         run = MenuRun(MENU)
         run.start()
-        assert run.receive(option.key) == [RouteToAgent(option.queue, option.topic)]
+        assert run.receive(option.key) == [option.route]
 
 
 def test_given_wrong_key_when_received_then_invalid_plays_and_the_menu_asks_again() -> None:
