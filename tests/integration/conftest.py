@@ -72,7 +72,7 @@ def store(database_url: str) -> Iterator[Store]:
     store.migrate()
     store.ensure_skills(LAB_SKILLS)
     for n in range(1, LAB_SEATS + 1):
-        store.upsert_agent(f"A{n:03d}", f"坐席{n}", {skill: 3 for skill in LAB_SKILLS})
+        store.upsert_agent(f"A{n:03d}", f"坐席{n}", dict.fromkeys(LAB_SKILLS, 3))
     yield store
     store.close()
 
