@@ -12,6 +12,7 @@ from hotline.storage.errors import (
 )
 from hotline.storage.records import (
     AgentRecord,
+    AgentStateChange,
     CallRecord,
     CallStep,
     OpenSession,
@@ -25,6 +26,7 @@ from hotline.storage.store import Store
 
 __all__ = [
     "AgentRecord",
+    "AgentStateChange",
     "CallRecord",
     "CallStep",
     "ConflictError",

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, delete, func, insert, select
+from sqlalchemy import CursorResult, Select, delete, func, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from hotline.storage.models import CallRow, CallStepRow
-from hotline.storage.records import CallRecord, CallStep, Outcome, StepKind
+from hotline.storage.records import (
+    CallRecord,
+    CallStep,
+    Outcome,
+    StepKind,
+    require_disposition,
+)
 from hotline.storage.sql import upsert
 
 # Every CallRecord field except the steps is a column of `calls`.
@@ -30,6 +36,7 @@ _CALL_COLUMNS = (
     "talk_ms",
     "fallback",
     "hangup_cause",
+    "disposition",
 )
 
 
@@ -37,9 +44,12 @@ def save_call(session: Session, record: CallRecord) -> int:
     """Insert or update the call by uniqueid, then replace all its steps."""
     values = _call_values(record)
     statement = upsert(session, CallRow).values(values)
+    # The disposition is usually set on its own (set_disposition) while the
+    # controller keeps re-recording the call without one: None must not wipe it.
+    kept = {"uniqueid"} if record.disposition is not None else {"uniqueid", "disposition"}
     statement = statement.on_conflict_do_update(
         index_elements=[CallRow.uniqueid],
-        set_={name: value for name, value in values.items() if name != "uniqueid"},
+        set_={name: value for name, value in values.items() if name not in kept},
     )
     call_id: int = session.execute(statement.returning(CallRow.id)).scalar_one()
     # The controller re-records a call as it learns more; its latest path wins.
@@ -61,6 +71,15 @@ def load_calls(session: Session, since: datetime | None, limit: int) -> list[Cal
     if since is not None:
         statement = statement.where(CallRow.arrived_at >= since)
     return [_to_record(row) for row in session.scalars(statement.limit(limit))]
+
+
+def set_disposition(session: Session, uniqueid: str, code: str) -> bool:
+    """Record the call's reason code; False when there is no such call."""
+    require_disposition(code)
+    statement = update(CallRow).where(CallRow.uniqueid == uniqueid).values(disposition=code)
+    # An UPDATE always yields a CursorResult; Session.execute is typed more loosely.
+    result = cast(CursorResult[Any], session.execute(statement))
+    return result.rowcount > 0
 
 
 def count_calls(session: Session) -> int:

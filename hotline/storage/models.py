@@ -27,10 +27,12 @@ from sqlalchemy.types import TypeDecorator
 
 from hotline.storage.records import (
     AGENT_CODE_MAX,
+    AGENT_STATE_MAX,
     CALL_TEXT_LIMITS,
     NAME_MAX,
     PROFICIENCY_MAX,
     PROFICIENCY_MIN,
+    REASON_MAX,
     JsonValue,
     Outcome,
     Role,
@@ -115,6 +117,7 @@ class CallRow(Base):
     talk_ms: Mapped[int | None]
     fallback: Mapped[bool] = mapped_column(default=False)
     hangup_cause: Mapped[str | None] = mapped_column(String(CALL_TEXT_LIMITS["hangup_cause"]))
+    disposition: Mapped[str | None] = mapped_column(String(CALL_TEXT_LIMITS["disposition"]))
 
     steps: Mapped[list[CallStepRow]] = relationship(
         order_by="CallStepRow.seq",
@@ -229,3 +232,18 @@ class ApiTokenRow(Base):
     agent_code: Mapped[str | None] = mapped_column(String(AGENT_CODE_MAX))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
+
+
+class AgentStateChangeRow(Base):
+    """An append-only log; no foreign key, so it outlives agents and seats removed later."""
+
+    __tablename__ = "agent_state_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_code: Mapped[str] = mapped_column(String(AGENT_CODE_MAX), index=True)
+    seat: Mapped[str] = mapped_column(String(NAME_MAX))
+    # No CHECK on the states, as for step kinds: a new state needs no table rebuild.
+    previous: Mapped[str] = mapped_column(String(AGENT_STATE_MAX))
+    state: Mapped[str] = mapped_column(String(AGENT_STATE_MAX))
+    reason: Mapped[str] = mapped_column(String(REASON_MAX))
+    at: Mapped[datetime] = mapped_column(index=True)

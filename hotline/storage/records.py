@@ -28,11 +28,18 @@ CALL_TEXT_LIMITS: Mapping[str, int] = {
     "agent_code": 32,
     "seat": 80,
     "hangup_cause": 64,
+    # The call-reason code an agent records at wrap-up, e.g. "pension.query".
+    "disposition": 64,
 }
 AGENT_CODE_MAX = 32
 NAME_MAX = 80
 PROFICIENCY_MIN = 1
 PROFICIENCY_MAX = 5
+# Agent state names ("available", "paused", ...) and why an agent's state changed.
+AGENT_STATE_MAX = 32
+REASON_MAX = 200
+# The state whose time `Store.pause_time_by_reason` adds up.
+PAUSED = "paused"
 
 
 class Outcome(enum.StrEnum):
@@ -83,6 +90,12 @@ def require_max_len(name: str, value: str | None, limit: int) -> None:
         raise ValueError(f"{name} is {len(value)} characters long, the limit is {limit}")
 
 
+def require_disposition(code: str) -> None:
+    if not code:
+        raise ValueError("a disposition code must not be empty")
+    require_max_len("disposition", code, CALL_TEXT_LIMITS["disposition"])
+
+
 @dataclass(frozen=True, slots=True)
 class CallStep:
     """A step of a call; its position in `CallRecord.steps` is its order."""
@@ -116,11 +129,15 @@ class CallRecord:
     talk_ms: int | None = None
     fallback: bool = False
     hangup_cause: str | None = None
+    # None means "not known here": re-recording the call keeps a stored disposition.
+    disposition: str | None = None
     steps: tuple[CallStep, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.uniqueid:
             raise ValueError("uniqueid must not be empty")
+        if self.disposition is not None:
+            require_disposition(self.disposition)
         for name, limit in CALL_TEXT_LIMITS.items():
             require_max_len(name, getattr(self, name), limit)
         for name in ("arrived_at", "answered_at", "ended_at"):
@@ -160,3 +177,27 @@ class TokenRecord:
     role: Role
     agent_code: str | None
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AgentStateChange:
+    """One change of an agent's state, e.g. available -> paused because of "lunch"."""
+
+    agent_code: str
+    seat: str
+    previous: str
+    state: str
+    reason: str
+    at: datetime
+
+    def __post_init__(self) -> None:
+        if not self.agent_code:
+            raise ValueError("agent_code must not be empty")
+        if not self.state:
+            raise ValueError("state must not be empty")
+        require_max_len("agent_code", self.agent_code, AGENT_CODE_MAX)
+        require_max_len("seat", self.seat, NAME_MAX)
+        require_max_len("previous", self.previous, AGENT_STATE_MAX)
+        require_max_len("state", self.state, AGENT_STATE_MAX)
+        require_max_len("reason", self.reason, REASON_MAX)
+        require_aware("at", self.at)

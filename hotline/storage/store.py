@@ -8,7 +8,7 @@ plain records, never ORM objects.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -17,7 +17,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.storage import calls, migrate, staff, tokens
+from hotline.storage import agent_changes, calls, migrate, staff, tokens
 from hotline.storage.engine import (
     SQLITE_BEGIN,
     make_engine,
@@ -28,6 +28,7 @@ from hotline.storage.engine import (
 from hotline.storage.errors import ConflictError, StorageError
 from hotline.storage.records import (
     AgentRecord,
+    AgentStateChange,
     CallRecord,
     OpenSession,
     Role,
@@ -43,7 +44,7 @@ _SCHEMA_SQLSTATES = {"42P01", "42703"}
 
 
 class Store:
-    """Calls, agents, seats, skills, agent sessions and API tokens."""
+    """Calls, agents, seats, skills, agent sessions, agent state changes and API tokens."""
 
     def __init__(self, url: URL, engine: Engine) -> None:
         self._url = url
@@ -97,10 +98,17 @@ class Store:
     def list_calls(self, since: datetime | None = None, limit: int = 100) -> list[CallRecord]:
         """Calls that arrived at or after `since`, newest first, at most `limit`."""
         require_aware("since", since)
-        if limit < 1:
-            raise ValueError(f"limit must be at least 1, got {limit}")
+        _require_limit(limit)
         with self._read() as session:
             return calls.load_calls(session, since, limit)
+
+    def set_disposition(self, uniqueid: str, code: str) -> bool:
+        """Record the call's reason code (e.g. "pension.query"); False when no such call.
+
+        Later `record_call`s without a disposition keep it.
+        """
+        with self._write() as session:
+            return calls.set_disposition(session, uniqueid, code)
 
     def count_calls(self) -> int:
         with self._read() as session:
@@ -158,6 +166,40 @@ class Store:
         with self._read() as session:
             return staff.open_sessions(session)
 
+    # Agent state changes
+
+    def record_agent_changes(self, changes: Sequence[AgentStateChange]) -> None:
+        """Append the controller's batch of changes in one transaction, one multi-row insert."""
+        if not changes:
+            return
+        with self._write() as session:
+            agent_changes.save_changes(session, changes)
+
+    def list_agent_changes(
+        self,
+        agent_code: str | None = None,
+        since: datetime | None = None,
+        limit: int = 1000,
+    ) -> list[AgentStateChange]:
+        """Changes at or after `since` (of one agent, when given), oldest first, at most `limit`."""
+        require_aware("since", since)
+        _require_limit(limit)
+        with self._read() as session:
+            return agent_changes.load_changes(session, agent_code, since, limit)
+
+    def pause_time_by_reason(self, since: datetime, until: datetime) -> dict[str, float]:
+        """Seconds agents spent paused between `since` and `until`, per pause reason.
+
+        A pause still open at `until` counts up to `until`; one begun before
+        `since` counts from `since`.
+        """
+        require_aware("since", since)
+        require_aware("until", until)
+        if until < since:
+            raise ValueError(f"until ({until.isoformat()}) is before since ({since.isoformat()})")
+        with self._read() as session:
+            return agent_changes.load_pause_time(session, since, until)
+
     # API tokens
 
     def create_token(self, name: str, role: Role | str, agent_code: str | None = None) -> str:
@@ -209,6 +251,11 @@ class Store:
             if isinstance(exc, OperationalError):
                 raise unavailable_error(self._url, exc) from exc
             raise StorageError(_reason(exc)) from exc
+
+
+def _require_limit(limit: int) -> None:
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, got {limit}")
 
 
 def _reason(exc: DBAPIError) -> str:

@@ -7,16 +7,26 @@ import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy import Boolean, Engine, column, create_engine, func, inspect, select, table, text
 from sqlalchemy.exc import IntegrityError
 
-from hotline.storage import migrate
-from hotline.storage.models import Base
+from hotline.storage import (
+    AgentStateChange,
+    CallRecord,
+    CallStep,
+    Outcome,
+    StepKind,
+    Store,
+    migrate,
+)
+from hotline.storage.models import Base, StepDetail, UTCDateTime
 from tests.unit import test_storage_support as support
+from tests.unit.test_storage_support import T0, at
 
 # The storage tests share their database fixtures through this module.
 database_url = support.database_url
@@ -32,6 +42,7 @@ APP_TABLES = {
     "agent_skills",
     "agent_sessions",
     "api_tokens",
+    "agent_state_changes",
 }
 
 
@@ -127,3 +138,178 @@ def test_migrated_sqlite_database_is_in_wal_mode(tmp_path: Path) -> None:
         (mode,) = connection.execute("PRAGMA journal_mode").fetchone()
 
     assert mode == "wal"
+
+
+# Upgrading and downgrading a database that holds data
+
+# The 0001 tables as the rows are written, typed so timestamps bind as the store binds them.
+CALLS_0001 = table(
+    "calls",
+    column("id"),
+    column("uniqueid"),
+    column("linkedid"),
+    column("caller_number"),
+    column("caller_name"),
+    column("dialed"),
+    column("arrived_at", UTCDateTime()),
+    column("outcome"),
+    column("fallback", Boolean()),
+)
+CALL_STEPS_0001 = table(
+    "call_steps",
+    column("call_id"),
+    column("seq"),
+    column("at", UTCDateTime()),
+    column("kind"),
+    column("detail", StepDetail),
+)
+OLD_CALL = CallRecord(
+    uniqueid="1709256600.42",
+    linkedid="1709256600.42",
+    caller_number="13800138000",
+    caller_name="张三",
+    dialed="12333",
+    arrived_at=T0,
+    outcome=Outcome.ABANDONED,
+    steps=(
+        CallStep(T0, StepKind.ARRIVAL, {"trunk": "pstn"}),
+        CallStep(at(40), StepKind.HANGUP, {"by": "caller"}),
+    ),
+)
+
+
+def write_0001_call(engine: Engine) -> None:
+    with engine.begin() as connection:
+        call_id = connection.execute(
+            CALLS_0001.insert().returning(CALLS_0001.c.id),
+            {
+                "uniqueid": OLD_CALL.uniqueid,
+                "linkedid": OLD_CALL.linkedid,
+                "caller_number": OLD_CALL.caller_number,
+                "caller_name": OLD_CALL.caller_name,
+                "dialed": OLD_CALL.dialed,
+                "arrived_at": OLD_CALL.arrived_at,
+                "outcome": OLD_CALL.outcome.value,
+                "fallback": False,
+            },
+        ).scalar_one()
+        connection.execute(
+            CALL_STEPS_0001.insert(),
+            [
+                {
+                    "call_id": call_id,
+                    "seq": seq,
+                    "at": step.at,
+                    "kind": step.kind.value,
+                    "detail": step.detail,
+                }
+                for seq, step in enumerate(OLD_CALL.steps, start=1)
+            ],
+        )
+
+
+def read_0001_call(engine: Engine) -> tuple[Any, ...]:
+    """The old call's row and its steps, read with the 0001 columns only."""
+    with engine.connect() as connection:
+        call = connection.execute(
+            select(CALLS_0001).where(CALLS_0001.c.uniqueid == OLD_CALL.uniqueid)
+        ).one()
+        steps = connection.execute(select(CALL_STEPS_0001).order_by(CALL_STEPS_0001.c.seq)).all()
+    return (tuple(call), [tuple(step) for step in steps])
+
+
+def count_rows(engine: Engine, name: str) -> int:
+    with engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(table(name))).scalar_one()
+
+
+def column_names(engine: Engine, name: str) -> set[str]:
+    return {column["name"] for column in inspect(engine).get_columns(name)}
+
+
+def test_given_a_0001_database_with_a_call_when_migrated_up_down_and_up_then_the_call_is_kept(
+    database_url: str, raw_engine: Engine
+) -> None:
+    migrate.upgrade(database_url, "0001")
+    write_0001_call(raw_engine)
+    before = read_0001_call(raw_engine)
+
+    migrate.upgrade(database_url)
+    store = Store.open(database_url)
+    try:
+        assert store.get_call(OLD_CALL.uniqueid) == OLD_CALL  # disposition None
+        assert store.set_disposition(OLD_CALL.uniqueid, "pension.query") is True
+        store.record_agent_changes(
+            [AgentStateChange("A001", "seat001", "available", "paused", "lunch", T0)]
+        )
+    finally:
+        store.close()
+
+    migrate.downgrade(database_url, "0001")
+    assert migrate.current_revision(database_url) == "0001"
+    assert read_0001_call(raw_engine) == before
+    assert "disposition" not in column_names(raw_engine, "calls")
+    assert "agent_state_changes" not in table_names(raw_engine)
+
+    migrate.upgrade(database_url)
+    assert read_0001_call(raw_engine) == before
+    assert count_rows(raw_engine, "call_steps") == 2
+    assert count_rows(raw_engine, "agent_state_changes") == 0
+    store = Store.open(database_url)
+    try:
+        assert store.get_call(OLD_CALL.uniqueid) == OLD_CALL  # the disposition went with 0002
+    finally:
+        store.close()
+
+
+def schema_of(engine: Engine) -> dict[str, Any]:
+    """Columns, keys, indexes and checks of every table, comparable across migrations."""
+    inspector = inspect(engine)
+    schema: dict[str, Any] = {}
+    for name in sorted(inspector.get_table_names()):
+        schema[name] = {
+            "columns": [
+                (column["name"], str(column["type"]), column["nullable"])
+                for column in inspector.get_columns(name)
+            ],
+            "pk": inspector.get_pk_constraint(name),
+            "fks": inspector.get_foreign_keys(name),
+            "uniques": sorted(inspector.get_unique_constraints(name), key=str),
+            "checks": sorted(inspector.get_check_constraints(name), key=str),
+            "indexes": sorted(
+                (
+                    str(index["name"]),
+                    tuple(index["column_names"]),
+                    bool(index["unique"]),
+                    # Partial-index WHERE clauses are TextClause objects: compare their SQL.
+                    sorted(
+                        (key, str(value)) for key, value in index.get("dialect_options", {}).items()
+                    ),
+                )
+                for index in inspector.get_indexes(name)
+            ),
+        }
+    return schema
+
+
+def test_downgrading_0002_restores_the_0001_schema_exactly(
+    database_url: str, raw_engine: Engine
+) -> None:
+    migrate.upgrade(database_url, "0001")
+    schema_0001 = schema_of(raw_engine)
+
+    migrate.upgrade(database_url)
+    migrate.downgrade(database_url, "0001")
+
+    assert schema_of(raw_engine) == schema_0001
+
+
+def test_after_the_0002_round_trip_calls_still_reject_an_unknown_outcome(
+    database_url: str, raw_engine: Engine
+) -> None:
+    migrate.upgrade(database_url)
+    migrate.downgrade(database_url, "0001")
+    write_0001_call(raw_engine)
+
+    with pytest.raises(IntegrityError), raw_engine.begin() as connection:
+        connection.execute(text("UPDATE calls SET outcome = 'lost'"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -129,6 +130,49 @@ def test_list_calls_returns_newest_first_from_since_up_to_limit(store: Store) ->
     assert [call.uniqueid for call in since_minute_2] == ["call-4", "call-3", "call-2"]
     assert all(len(call.steps) == 10 for call in since_minute_2)
     assert store.count_calls() == 5
+
+
+def test_a_calls_disposition_round_trips_through_record_get_and_list(store: Store) -> None:
+    call = dataclasses.replace(answered_call(), disposition="pension.query")
+
+    store.record_call(call)
+
+    assert store.get_call(call.uniqueid) == call
+    assert [listed.disposition for listed in store.list_calls()] == ["pension.query"]
+
+
+def test_given_a_disposition_set_when_the_call_is_recorded_again_without_one_then_it_is_kept(
+    store: Store,
+) -> None:
+    call = answered_call()
+    store.record_call(call)
+
+    assert store.set_disposition(call.uniqueid, "pension.query") is True
+    store.record_call(call)  # the controller re-records what it knows, no disposition
+    kept = store.get_call(call.uniqueid)
+
+    assert kept == dataclasses.replace(call, disposition="pension.query")
+    store.record_call(dataclasses.replace(call, disposition="injury.claim"))
+    replaced = store.get_call(call.uniqueid)
+    assert replaced is not None
+    assert replaced.disposition == "injury.claim"
+
+
+def test_set_disposition_of_an_unknown_call_returns_false(store: Store) -> None:
+    assert store.set_disposition("no-such-call", "pension.query") is False
+    assert store.count_calls() == 0
+
+
+def test_dispositions_must_be_non_empty_and_at_most_64_characters(store: Store) -> None:
+    store.record_call(answered_call())
+
+    with pytest.raises(ValueError, match="must not be empty"):
+        store.set_disposition("1709256600.42", "")
+    with pytest.raises(ValueError, match="disposition is 65 characters long"):
+        store.set_disposition("1709256600.42", "x" * 65)
+    with pytest.raises(ValueError, match="disposition is 65 characters long"):
+        dataclasses.replace(answered_call(), disposition="x" * 65)
+    assert store.set_disposition("1709256600.42", "x" * 64) is True
 
 
 def test_list_calls_rejects_a_naive_since(store: Store) -> None:
