@@ -7,6 +7,7 @@ as "on a call" for a call that ended while we were not listening.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Callable
@@ -21,7 +22,11 @@ log = logging.getLogger("hotline.ami_bridge")
 SEAT_CHANNEL = re.compile(r"^PJSIP/(seat\d{3,4})-[0-9a-f]+$")
 SEAT_DEVICE = re.compile(r"^PJSIP/(seat\d{3,4})$")
 FREE_DEVICE_STATES = frozenset({"NOT_INUSE"})
-FAILED_DIAL = frozenset({"NOANSWER", "BUSY", "CHANUNAVAIL", "CONGESTION", "CANCEL", "DONTCALL"})
+REBUILD_ATTEMPTS = 20
+REBUILD_RETRY_S = 0.5
+# The agent's failures. CANCEL is not one: it means the caller hung up while the seat rang,
+# which is no miss of the agent's (the caller's Hangup frees the agent).
+FAILED_DIAL = frozenset({"NOANSWER", "BUSY", "CHANUNAVAIL", "CONGESTION", "DONTCALL"})
 
 
 def seat_of_channel(channel: str) -> str | None:
@@ -95,12 +100,18 @@ class AmiBridge:
     }
 
     async def _rebuild(self, client: AmiClient) -> None:
-        try:
-            _, channels = await client.action_list("CoreShowChannels")
-            _, devices = await client.action_list("DeviceStateList")
-        except AmiError as exc:
-            log.warning("could not rebuild state from Asterisk (%s); will retry on reconnect", exc)
-            return
+        # AMI answers before Asterisk has loaded every module: right after a restart
+        # DeviceStateList may still be unknown for a moment, so try again briefly.
+        for attempt in range(REBUILD_ATTEMPTS):
+            try:
+                _, channels = await client.action_list("CoreShowChannels")
+                _, devices = await client.action_list("DeviceStateList")
+                break
+            except AmiError as exc:
+                if attempt == REBUILD_ATTEMPTS - 1:
+                    log.error("could not rebuild state from Asterisk (%s)", exc)
+                    return
+                await asyncio.sleep(REBUILD_RETRY_S)
         live = {c.get("Uniqueid", "") for c in channels}
         busy = {
             seat

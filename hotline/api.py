@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from hotline.controller import Controller
 from hotline.metrics import Metrics
 from hotline.storage import CallRecord, Role, Store, TokenRecord
+from queues.dispositions import DISPOSITIONS, PAUSE_REASONS, is_known
 from queues.router import RoutingError
 
 RANK = {Role.AGENT: 1, Role.SUPERVISOR: 2, Role.ADMIN: 3}
@@ -46,11 +47,20 @@ class LoginRequest(BaseModel):
     seat: str
 
 
+class PauseRequest(BaseModel):
+    reason: str
+
+
+class WrapupRequest(BaseModel):
+    disposition: str | None = None
+
+
 class AgentOut(BaseModel):
     agent: str
     seat: str
     state: str
     call_id: str | None
+    pause_reason: str | None = None
 
 
 class TokenVerifier:
@@ -113,36 +123,7 @@ def build_app(ctx: ApiContext) -> FastAPI:
         require(token, Role.SUPERVISOR)
         return Response(generate_latest(ctx.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    @app.get("/api/v1/agents")
-    async def agents(token: auth) -> list[AgentOut]:
-        require(token, Role.SUPERVISOR)
-        slots = ctx.controller.router.agents.values()
-        return [
-            AgentOut(agent=a.code, seat=a.seat, state=a.state, call_id=a.call_id) for a in slots
-        ]
-
-    @app.post("/api/v1/agents/{agent}/login")
-    async def login(agent: str, body: LoginRequest, token: auth) -> AgentOut:
-        require_self_or(token, agent, Role.SUPERVISOR)
-        if body.seat not in ctx.seats:
-            raise ApiError(404, "seat.unknown", f"no seat named {body.seat!r}")
-        if await asyncio.to_thread(ctx.store.get_agent, agent) is None:
-            message = f"no agent {agent!r}; add it with 'hotline agent add'"
-            raise ApiError(404, "agent.unknown", message)
-        try:
-            change = ctx.controller.login(agent, body.seat)
-        except RoutingError as exc:
-            raise ApiError(409, "agent.login_refused", str(exc)) from None
-        return AgentOut(agent=agent, seat=change.seat, state=change.state, call_id=None)
-
-    @app.post("/api/v1/agents/{agent}/logout")
-    async def logout(agent: str, token: auth) -> AgentOut:
-        require_self_or(token, agent, Role.SUPERVISOR)
-        try:
-            change = ctx.controller.logout(agent)
-        except RoutingError as exc:
-            raise ApiError(404, "agent.not_logged_in", str(exc)) from None
-        return AgentOut(agent=agent, seat=change.seat, state=change.state, call_id=None)
+    _agent_routes(app, ctx, verify)
 
     @app.get("/api/v1/calls")
     async def calls(token: auth, limit: int = 100) -> list[dict[str, Any]]:
@@ -161,6 +142,85 @@ def build_app(ctx: ApiContext) -> FastAPI:
     return app
 
 
+def _agent_routes(app: FastAPI, ctx: ApiContext, verify: TokenVerifier) -> None:
+    """Log-in, log-out, pause, wrap-up: what agents (and supervisors for them) do."""
+    auth = Annotated[TokenRecord, Depends(verify)]
+
+    @app.get("/api/v1/agents")
+    async def agents(token: auth) -> list[AgentOut]:
+        require(token, Role.SUPERVISOR)
+        return [agent_out(ctx, code) for code in sorted(ctx.controller.router.agents)]
+
+    @app.post("/api/v1/agents/{agent}/login")
+    async def login(agent: str, body: LoginRequest, token: auth) -> AgentOut:
+        require_self_or(token, agent, Role.SUPERVISOR)
+        if body.seat not in ctx.seats:
+            raise ApiError(404, "seat.unknown", f"no seat named {body.seat!r}")
+        record = await asyncio.to_thread(ctx.store.get_agent, agent)
+        if record is None or not record.active:
+            message = f"no active agent {agent!r}; add it with 'hotline agent add'"
+            raise ApiError(404, "agent.unknown", message)
+        try:
+            change = ctx.controller.login(agent, body.seat, record.skills)
+        except RoutingError as exc:
+            raise ApiError(409, "agent.login_refused", str(exc)) from None
+        return AgentOut(agent=agent, seat=change.seat, state=change.state, call_id=None)
+
+    @app.post("/api/v1/agents/{agent}/logout")
+    async def logout(agent: str, token: auth) -> AgentOut:
+        require_self_or(token, agent, Role.SUPERVISOR)
+        try:
+            change = ctx.controller.logout(agent)
+        except RoutingError as exc:
+            raise ApiError(404, "agent.not_logged_in", str(exc)) from None
+        return AgentOut(agent=agent, seat=change.seat, state=change.state, call_id=None)
+
+    @app.post("/api/v1/agents/{agent}/pause")
+    async def pause(agent: str, body: PauseRequest, token: auth) -> AgentOut:
+        require_self_or(token, agent, Role.SUPERVISOR)
+        if body.reason not in PAUSE_REASONS:
+            known = ", ".join(sorted(PAUSE_REASONS))
+            raise ApiError(422, "pause.unknown_reason", f"reason must be one of: {known}")
+        try:
+            ctx.controller.pause(agent, body.reason)
+        except RoutingError as exc:
+            raise ApiError(409, "agent.pause_refused", str(exc)) from None
+        return agent_out(ctx, agent)
+
+    @app.post("/api/v1/agents/{agent}/unpause")
+    async def unpause(agent: str, token: auth) -> AgentOut:
+        require_self_or(token, agent, Role.SUPERVISOR)
+        try:
+            ctx.controller.unpause(agent)
+        except RoutingError as exc:
+            raise ApiError(409, "agent.unpause_refused", str(exc)) from None
+        return agent_out(ctx, agent)
+
+    @app.post("/api/v1/agents/{agent}/wrapup")
+    async def wrapup(agent: str, body: WrapupRequest, token: auth) -> AgentOut:
+        """End wrap-up, recording the call's reason code (a disposition)."""
+        require_self_or(token, agent, Role.SUPERVISOR)
+        if body.disposition is not None and not is_known(body.disposition):
+            raise ApiError(422, "disposition.unknown", f"unknown disposition {body.disposition!r}")
+        try:
+            ctx.controller.wrapup_done(agent, body.disposition)
+        except RoutingError as exc:
+            raise ApiError(409, "agent.wrapup_refused", str(exc)) from None
+        return agent_out(ctx, agent)
+
+    @app.get("/api/v1/dispositions")
+    async def dispositions(_token: auth) -> dict[str, str]:
+        return dict(DISPOSITIONS)
+
+
+def agent_out(ctx: ApiContext, agent: str) -> AgentOut:
+    slot = ctx.controller.router.agents.get(agent)
+    if slot is None:
+        raise ApiError(404, "agent.not_logged_in", f"agent {agent!r} is not logged in")
+    return AgentOut(agent=agent, seat=slot.seat, state=slot.state, call_id=slot.call_id,
+                    pause_reason=slot.pause_reason or None)  # fmt: skip
+
+
 def call_json(record: CallRecord) -> dict[str, Any]:
     return {
         "uniqueid": record.uniqueid,
@@ -176,6 +236,7 @@ def call_json(record: CallRecord) -> dict[str, Any]:
         "wait_ms": record.wait_ms,
         "talk_ms": record.talk_ms,
         "fallback": record.fallback,
+        "disposition": record.disposition,
         "steps": [
             {"at": s.at.isoformat(), "kind": s.kind.value, "detail": dict(s.detail)}
             for s in record.steps

@@ -9,16 +9,21 @@ killed) leaves it empty and the dialplan sends the caller to the static fallback
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from agi import AgiChannelHungUp, AgiError, AgiSession
+from agi import AgiChannelHungUp, AgiError, AgiSession, AgiTimeout
 from hotline import channel_vars
 from hotline.controller import Controller
+from hotline.prompts import DynamicPrompts
 from hotline.seat_features import SeatFeatures
 from hotline.storage import StepKind
+from hotline.storage.records import JsonValue
 from ivr.menu import Effect, Menu, MenuRun, Play, PlayAndCollect, Prompt, RouteToAgent
+from ivr.queue_announcements import position_prompt
+from queues.router import Offer
 
 log = logging.getLogger("hotline.call_flow")
 
@@ -30,8 +35,10 @@ class CallFlowConfig:
     menu: Menu
     prompt_path: Callable[[Prompt], str]
     prompt_seconds: Callable[[Prompt], float]
-    offer_timeout_s: int
+    dynamic_prompts: DynamicPrompts
     service_number: str
+    announce_after_s: float = 2.0
+    announce_every_s: float = 45.0
 
 
 class CallFlow:
@@ -129,17 +136,54 @@ class CallFlow:
     async def _route(self, session: AgiSession, route: RouteToAgent) -> None:
         uniqueid = session.env.uniqueid
         await session.set_music(True)
-        offer = await session.wait_for(
-            self.controller.wait_for_agent(uniqueid, route.queue, route.topic)
-        )
+        waiting = asyncio.ensure_future(
+            self.controller.wait_for_agent(
+                uniqueid, route.queue, route.topic,
+                requirements=route.requirements, priority=route.priority,
+            )
+        )  # fmt: skip
+        try:
+            offer = await self._wait_with_announcements(session, waiting)
+        finally:
+            if not waiting.done():
+                waiting.cancel()  # the caller left: out of the queue
         await session.set_music(False)
         await session.set_variable(channel_vars.AGENT_DIAL, f"PJSIP/{offer.seat}")
-        await session.set_variable(channel_vars.OFFER_TIMEOUT, str(self.config.offer_timeout_s))
+        await session.set_variable(channel_vars.OFFER_TIMEOUT, str(round(offer.timeout_s)))
         # Last: the marker says "routing finished" only once everything else is in place.
         await session.set_variable(channel_vars.ROUTE, channel_vars.ROUTE_AGENT)
         self.controller.offer_sent(uniqueid)
 
-    def _step(self, session: AgiSession, kind: StepKind, **detail: str) -> None:
+    async def _wait_with_announcements(
+        self, session: AgiSession, waiting: asyncio.Future[Offer]
+    ) -> Offer:
+        """Wait for the offer; a caller still waiting after announce_after_s hears their place
+        and estimated wait, and again every announce_every_s. The wait itself is shielded: an
+        announcement never costs the caller their place."""
+        delay = self.config.announce_after_s
+        while True:
+            try:
+                return await session.wait_for(asyncio.shield(waiting), timeout=delay)
+            except AgiTimeout:
+                await self._announce_place(session)
+                delay = self.config.announce_every_s
+
+    async def _announce_place(self, session: AgiSession) -> None:
+        status = self.controller.queue_status(session.env.uniqueid)
+        if status is None:
+            return
+        position, estimate = status
+        prompt = position_prompt(position, estimate)
+        path, seconds = await asyncio.to_thread(self.config.dynamic_prompts.path, prompt)
+        self._step(
+            session, StepKind.IVR_PROMPT, prompt=prompt.name, position=position,
+            estimate_s=round(estimate) if estimate is not None else None,
+        )  # fmt: skip
+        await session.set_music(False)
+        await session.stream_file(path, reply_timeout=seconds + REPLY_MARGIN_S)
+        await session.set_music(True)
+
+    def _step(self, session: AgiSession, kind: StepKind, **detail: JsonValue) -> None:
         trace = self.controller.trace(session.env.uniqueid)
         if trace is not None:
             trace.step(kind, self.controller.clock.wall(), **detail)

@@ -26,7 +26,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     # The demo speaks through its progress line; its log shows warnings unless asked for more.
-    quiet = getattr(args, "handler", None) is _demo
+    quiet = getattr(args, "handler", None) in (_demo, _load)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING if quiet else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -63,6 +63,16 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--agents", type=int, default=5)
     demo.add_argument("--rate", type=float, default=2.0, help="new calls per second")
     demo.add_argument("--json", action="store_true", help="print a JSON summary last")
+    load = add("load", _load, "load run: SIPp callers and agents through either engine")
+    load.add_argument("--concurrent", type=int, default=600, help="lines: calls at once")
+    load.add_argument("--agents", type=int, default=220, help="SIPp agents (first N seats)")
+    load.add_argument("--rate", type=float, default=10.0, help="new calls per second")
+    load.add_argument("--duration", type=int, default=180, help="seconds of new calls")
+    load.add_argument("--engine", choices=["hotline", "native"], default="hotline")
+    ring_help = "agents' ring time (s): uniform:1:4, fixed:2, normal:3:1, exp:3, lognormal:2:0.5"
+    load.add_argument("--ring", default="uniform:1:4", help=ring_help)
+    load.add_argument("--talk", default="uniform:20:40", help="agents' talk time (s), same forms")
+    load.add_argument("--json", action="store_true", help="print a JSON summary last")
     asterisk = add("asterisk", _asterisk, "control the provisioned Asterisk")
     asterisk.add_argument("action", choices=["start", "stop", "status", "logs", "rx"])
     asterisk.add_argument("command", nargs="?", default="", help="CLI command for 'rx'")
@@ -119,6 +129,24 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
 
     options = DemoOptions(calls=args.calls, agents=args.agents, rate=args.rate, json=args.json)
     return asyncio.run(run_demo(settings, options))
+
+
+def _load(settings: Settings, args: argparse.Namespace) -> int:
+    from hotline.load import Distribution, LoadOptions, run_load
+    from hotline.load.options import OptionsError
+
+    try:
+        options = LoadOptions(
+            concurrent=args.concurrent, agents=args.agents, rate=args.rate,
+            duration_s=args.duration, engine=args.engine, json=args.json,
+            ring=Distribution.parse(args.ring, low=0.1, high=60),
+            talk=Distribution.parse(args.talk, low=0.5, high=3600),
+        )  # fmt: skip
+        options.check(settings.seat_count)
+    except OptionsError as exc:
+        print(f"hotline load: {exc}", file=sys.stderr)
+        return 2
+    return asyncio.run(run_load(settings, options))
 
 
 def _asterisk(settings: Settings, args: argparse.Namespace) -> int:

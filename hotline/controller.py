@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -29,7 +29,13 @@ from hotline.events import (
     OfferMissed,
 )
 from hotline.storage import CallRecord
+from queues.ewt import WaitEstimator
+from queues.records import CallAction
 from queues.router import AgentChange, Offer, Router, WaitingCall
+from queues.skills import overflow_target
+
+# Agents who are not taking calls: they do not shorten anyone's wait.
+NOT_SERVING = frozenset({"logged_out", "paused"})
 
 log = logging.getLogger("hotline.controller")
 
@@ -40,6 +46,8 @@ class Publisher(Protocol):
 
 class Recorder(Protocol):
     def record_call(self, record: CallRecord) -> None: ...
+    def set_disposition(self, uniqueid: str, code: str) -> None: ...
+    def agent_changed(self, change: AgentStateChanged) -> None: ...
     def agent_logged_in(self, agent: str, seat: str, at: datetime) -> None: ...
     def agent_logged_out(self, agent: str, at: datetime) -> None: ...
 
@@ -88,6 +96,9 @@ class Controller:
         self._routable_since: dict[str, float] = {}
         self._free_since: dict[str, float] = {}
         self._decided_since: dict[str, float] = {}
+        self._estimators: dict[str, WaitEstimator] = {}
+        self._last_call: dict[str, str] = {}
+        """The caller each agent last answered: where a disposition at wrap-up belongs."""
         self.traces: dict[str, CallTrace] = {}
         self._waiters: dict[str, asyncio.Future[Offer]] = {}
         self._offers: dict[str, WaitingCall] = {}
@@ -109,7 +120,15 @@ class Controller:
         return self.traces.get(uniqueid)
 
     # ---- waiting for an agent ---------------------------------------------------------------
-    async def wait_for_agent(self, uniqueid: str, queue: str, topic: str) -> Offer:
+    async def wait_for_agent(
+        self,
+        uniqueid: str,
+        queue: str,
+        topic: str,
+        *,
+        requirements: tuple[tuple[str, int], ...] = (),
+        priority: int = 5,
+    ) -> Offer:
         """Queue the caller and wait until an agent is chosen (the caller hears music meanwhile).
 
         Cancelling the wait (the caller hung up) takes the caller out of the queue.
@@ -119,7 +138,9 @@ class Controller:
         if previous is not None:
             position = self.router.requeue(previous)
         elif uniqueid not in self.router.calls:
-            position = self.router.enqueue(uniqueid, queue, self.clock.mono())
+            position = self.router.enqueue(
+                uniqueid, queue, self.clock.mono(), priority=priority, requirements=requirements
+            )
         else:
             position = self.router.position(uniqueid)
         at = self.clock.wall()
@@ -137,15 +158,42 @@ class Controller:
             if not waiter.done() or waiter.cancelled():
                 self.router.remove(uniqueid)
 
+    def queue_status(self, uniqueid: str) -> tuple[int, float | None] | None:
+        """A waiting caller's position in its queue (1 = next) and estimated wait in seconds."""
+        call = self.router.calls.get(uniqueid)
+        if call is None:
+            return None
+        position = self.router.position(uniqueid)
+        serving = sum(1 for a in self.router.agents.values() if a.state not in NOT_SERVING)
+        estimate = self._estimator(call.queue).estimate(position, serving)
+        return position, estimate
+
+    def _estimator(self, queue: str) -> WaitEstimator:
+        return self._estimators.setdefault(queue, WaitEstimator())
+
     def dispatch(self) -> None:
         """Ask the routing core for decisions and carry them out."""
         started = time.perf_counter()
-        offers, changes = self.router.decide(self.clock.mono())
+        decision = self.router.decide(self.clock.mono())
         self.timings.routing_decided(time.perf_counter() - started)
-        self._publish_changes(changes)
-        for offer, call in offers:
+        self._publish_changes(decision.changes)
+        for offer, call in decision.offers:
             self._deliver(offer, call)
-        self._schedule_rest_end()
+        for action in decision.actions:
+            self._act(action)
+        self._schedule_wake()
+
+    def _act(self, action: CallAction) -> None:
+        target = overflow_target(action.action)
+        trace = self.traces.get(action.call_id)
+        if target is not None and trace is not None:
+            # The routing core has already moved the caller; the record follows.
+            position = self.router.position(action.call_id)
+            at = self.clock.wall()
+            trace.enter_queue(target, trace.topic or target, position, at)
+            self.publisher.publish(CallQueued(at, action.call_id, target, position))
+        else:
+            log.info("call %s: routing action %s is not carried out", action.call_id, action.action)
 
     def _deliver(self, offer: Offer, call: WaitingCall) -> None:
         waiter = self._waiters.get(offer.call_id)
@@ -167,15 +215,16 @@ class Controller:
         change = self.router.call_ended(offer.agent, self.clock.mono())
         self._publish_changes([change] if change else [], reason)
 
-    def _schedule_rest_end(self) -> None:
+    def _schedule_wake(self) -> None:
+        """Decide again when time alone changes something: a rest, a wrap-up or a wait ends."""
         now = self.clock.mono()
-        wake = self.router.next_rest_end(now)
+        wake = self.router.next_wake(now)
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if wake is not None and self.router.calls:
+        if wake is not None:
             loop = asyncio.get_running_loop()
-            self._timer = loop.call_later(max(0.05, wake - now), self.dispatch)
+            self._timer = loop.call_later(max(0.01, wake - now), self.dispatch)
 
     def offer_sent(self, uniqueid: str) -> None:
         """Asterisk has been told to ring the agent: the offer's latency is known."""
@@ -205,6 +254,7 @@ class Controller:
         agent = slot.code if slot is not None and slot.call_id == uniqueid else None
         if agent is not None:
             change = self.router.answered(agent)
+            self._last_call[agent] = uniqueid
             self._publish_changes([change] if change else [])
         self._offers.pop(uniqueid, None)
         if trace is None:
@@ -263,6 +313,11 @@ class Controller:
         at = self.clock.wall()
         trace.end(cause, at)
         record = trace.record()
+        if record.talk_ms is not None and trace.queue is not None:
+            estimator = self._estimator(trace.queue)
+            estimator.observe_handle(record.talk_ms / 1000 + self.wrapup_s(trace.queue))
+            if record.wait_ms is not None:
+                estimator.observe_answer(record.wait_ms / 1000)
         self.recorder.record_call(record)
         self.publisher.publish(
             CallEnded(
@@ -272,12 +327,40 @@ class Controller:
         )  # fmt: skip
 
     # ---- agents (from the API) --------------------------------------------------------------
-    def login(self, agent: str, seat: str) -> AgentChange:
-        change = self.router.login(agent, seat, self.clock.mono())
+    def login(self, agent: str, seat: str, skills: Mapping[str, int] | None = None) -> AgentChange:
+        change = self.router.login(agent, seat, self.clock.mono(), skills=dict(skills or {}))
         self.recorder.agent_logged_in(agent, seat, self.clock.wall())
         self._publish_changes([change])
         self.dispatch()
         return change
+
+    def pause(self, agent: str, reason: str) -> AgentChange | None:
+        """Pause now, or when the agent's current call ends (None: pending)."""
+        change = self.router.pause(agent, reason, self.clock.mono())
+        self._publish_changes([change] if change else [])
+        return change
+
+    def unpause(self, agent: str) -> AgentChange | None:
+        change = self.router.unpause(agent, self.clock.mono())
+        self._publish_changes([change] if change else [])
+        self.dispatch()
+        return change
+
+    def wrapup_done(self, agent: str, disposition: str | None) -> AgentChange | None:
+        """The agent ends wrap-up early, with the call's reason code."""
+        last_call = self._last_call.get(agent)
+        change = self.router.wrapup_done(agent, self.clock.mono(), disposition)
+        if disposition and last_call:
+            self.recorder.set_disposition(last_call, disposition)
+        self._publish_changes([change] if change else [])
+        self.dispatch()
+        return change
+
+    def wrapup_s(self, queue: str) -> float:
+        return self.router.policy.for_queue(queue).wrapup_s
+
+    def last_call_of(self, agent: str) -> str | None:
+        return self._last_call.get(agent)
 
     def logout(self, agent: str) -> AgentChange:
         change = self.router.logout(agent)
@@ -307,12 +390,12 @@ class Controller:
         for change in changes:
             if change.state == "available" and change.previous != "available":
                 self._free_since[change.agent] = self.clock.mono()
-            self.publisher.publish(
-                AgentStateChanged(
-                    at, change.agent, change.seat, change.previous.value, change.state.value,
-                    reason or change.reason,
-                )
+            event = AgentStateChanged(
+                at, change.agent, change.seat, change.previous.value, change.state.value,
+                reason or change.reason,
             )  # fmt: skip
+            self.publisher.publish(event)
+            self.recorder.agent_changed(event)
 
     def _trace(self, uniqueid: str) -> CallTrace:
         trace = self.traces.get(uniqueid)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from hotline.events import CallAnswered, CallEnded, Event
+from hotline.routing_policy import SPECIALIST_SKILLS
 from hotline.settings import Settings
 from hotline.setup import prepare
 from hotline.sipp import runner
@@ -26,7 +27,6 @@ from hotline.sipp.runner import Caller, CallerPath
 from hotline.wiring import ControllerApp
 
 AGENT_BASE_PORT = 6001
-DEMO_SKILLS = {"pension": "养老保险", "medical_insurance": "医疗保险"}
 SEATS_PER_SIPP = 40
 DEMO_PATHS = (
     CallerPath("1"),  # pension
@@ -105,11 +105,11 @@ async def run_demo(base: Settings, options: DemoOptions) -> int:
 async def _log_in_agents(app: ControllerApp, settings: Settings, count: int) -> None:
     for index, seat in enumerate(settings.seats[:count]):
         code = f"D{index + 1:03d}"
-        skills = {"pension": 3, "medical_insurance": 3}
-        await asyncio.to_thread(app.store.ensure_skills, DEMO_SKILLS)
+        skills = dict.fromkeys(SPECIALIST_SKILLS, 3)
+        await asyncio.to_thread(app.store.ensure_skills, SPECIALIST_SKILLS)
         await asyncio.to_thread(app.store.upsert_agent, code, f"演示坐席{index + 1}", skills)
         if code not in app.controller.router.agents:
-            app.controller.login(code, seat)
+            app.controller.login(code, seat, skills)
     await app.ami.wait_connected(timeout=15)
 
 

@@ -147,7 +147,8 @@ class Metrics:
         elif isinstance(event, CallFallback):
             self.fallbacks.inc()
         elif isinstance(event, AgentStateChanged):
-            reason = event.reason if event.state == "paused" else ""
+            # The routing core words pauses "pause: lunch" (after "NOANSWER; " for missed offers).
+            reason = event.reason.rsplit("pause: ", 1)[-1] if event.state == "paused" else ""
             self._agent_state[event.agent] = (event.state, reason)
             self._refresh_agents()
 

@@ -8,9 +8,11 @@ unchanged one is never generated twice.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -58,6 +60,30 @@ def ensure_prompts(prompts: Iterable[Prompt], out_dir: Path, voice: str = VOICE)
     return generated
 
 
+class DynamicPrompts:
+    """Prompts whose text is known only during a call (a queue position, an estimate).
+
+    Each distinct text is synthesised once, off the event loop, into a folder of its own that
+    set-up does not prune.
+    """
+
+    def __init__(self, host_dir: Path, asterisk_dir: str, voice: str = VOICE) -> None:
+        self.host_dir = host_dir
+        self.asterisk_dir = asterisk_dir
+        self.voice = voice
+        self._ready: set[str] = set()
+
+    def path(self, prompt: Prompt) -> tuple[str, float]:
+        """Generate if needed (blocking: call through asyncio.to_thread); Asterisk path, length."""
+        stem = prompt_stem(prompt, self.voice)
+        target = self.host_dir / f"{stem}.wav"
+        if stem not in self._ready and not target.exists():
+            self.host_dir.mkdir(parents=True, exist_ok=True)
+            _synthesise(prompt.text, target, self.voice)
+        self._ready.add(stem)
+        return f"{self.asterisk_dir}/{stem}", prompt_seconds(target)
+
+
 def _synthesise(text: str, target: Path, voice: str) -> None:
     espeak, sox = shutil.which("espeak-ng"), shutil.which("sox")
     if espeak is None or sox is None:
@@ -65,7 +91,8 @@ def _synthesise(text: str, target: Path, voice: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "raw.wav"
         _run([espeak, "-v", voice, "-s", str(SPEED_WPM), "-w", str(raw), "--", text], "espeak-ng")
-        partial = target.with_suffix(".partial.wav")
+        # A name of its own: two calls may ask for the same new text at once.
+        partial = target.with_name(f".{target.stem}.{os.getpid()}.{threading.get_ident()}.wav")
         _run(
             [sox, "-V1", str(raw), "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer",
              str(partial), "gain", "-n", "-3"],

@@ -11,7 +11,8 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from hotline.storage import CallRecord, StorageError, Store
+from hotline.events import AgentStateChanged
+from hotline.storage import AgentStateChange, CallRecord, StorageError, Store
 
 log = logging.getLogger("hotline.recorder")
 
@@ -33,6 +34,19 @@ class StoreRecorder:
 
     def agent_logged_out(self, agent: str, at: datetime) -> None:
         self._jobs.put_nowait((f"logout {agent}", lambda s: s.close_agent_session(agent, at)))
+
+    def set_disposition(self, uniqueid: str, code: str) -> None:
+        self._jobs.put_nowait(
+            (f"disposition of {uniqueid}", lambda s: s.set_disposition(uniqueid, code))
+        )
+
+    def agent_changed(self, event: AgentStateChanged) -> None:
+        change = AgentStateChange(
+            agent_code=event.agent, seat=event.seat, previous=event.previous,
+            state=event.state, reason=event.reason[:200], at=event.at,
+        )  # fmt: skip
+        job: Job = lambda s: s.record_agent_changes([change])  # noqa: E731
+        self._jobs.put_nowait((f"state of {event.agent}", job))
 
     @property
     def pending(self) -> int:

@@ -5,7 +5,7 @@ name, so an agent can sit at any seat."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from agi import AgiSession
 from hotline.ami_bridge import seat_of_channel
@@ -20,7 +20,8 @@ MAX_CODE_DIGITS = 8
 CODE_TIMEOUT_MS = 6000
 ATTEMPTS = 3
 
-AgentExists = Callable[[str], Awaitable[bool]]
+AgentSkills = Callable[[str], Awaitable[Mapping[str, int] | None]]
+"""An agent's skills by agent number, or None for no such (active) agent."""
 
 
 class SeatFeatures:
@@ -29,11 +30,11 @@ class SeatFeatures:
     def __init__(
         self,
         controller: Controller,
-        agent_exists: AgentExists,
+        agent_skills: AgentSkills,
         prompt_path: Callable[[Prompt], str],
     ) -> None:
         self.controller = controller
-        self.agent_exists = agent_exists
+        self.agent_skills = agent_skills
         self.prompt_path = prompt_path
 
     async def __call__(self, session: AgiSession, script: str) -> None:
@@ -55,9 +56,10 @@ class SeatFeatures:
                 self.prompt_path(agent_prompts.ENTER_CODE), CODE_TIMEOUT_MS, MAX_CODE_DIGITS,
                 reply_timeout=60,
             )  # fmt: skip
-            if code and await self.agent_exists(code):
+            skills = await self.agent_skills(code) if code else None
+            if skills is not None:
                 try:
-                    self.controller.login(code, seat)
+                    self.controller.login(code, seat, skills)
                 except RoutingError as exc:
                     log.warning("log-in of agent %s at %s refused: %s", code, seat, exc)
                     await self._say(session, agent_prompts.REFUSED)

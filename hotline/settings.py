@@ -52,6 +52,11 @@ class Settings(BaseModel):
     seat_count: int = Field(default=220, ge=1, le=9999)
     district_windows: tuple[str, ...] = ("changning-si", "xuhui-si", "pudong-si")
     offer_timeout_s: int = Field(default=20, ge=5, le=120)
+    wrapup_s: float = Field(default=10.0, ge=0, le=600)
+    max_missed_offers: int = Field(default=3, ge=1, le=20)
+    relax_after_s: tuple[float, float, float] = (30.0, 90.0, 180.0)
+    announce_after_s: float = Field(default=2.0, ge=0.5, le=120)
+    announce_every_s: float = Field(default=45.0, ge=10, le=600)
     ivr_digit_timeout_ms: int = Field(default=5000, ge=1000, le=30000)
     lab_seat_contacts: dict[str, str] = Field(default_factory=dict)
 

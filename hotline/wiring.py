@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,8 +27,9 @@ from hotline.bus import EventHub, MqttPublisher, Sink
 from hotline.call_flow import CallFlow, CallFlowConfig
 from hotline.controller import Controller
 from hotline.metrics import Metrics, QueueSnapshot
-from hotline.prompts import prompt_seconds, prompt_stem
+from hotline.prompts import DynamicPrompts, prompt_seconds, prompt_stem
 from hotline.recorder import StoreRecorder
+from hotline.routing_policy import routing_policy
 from hotline.seat_features import SeatFeatures
 from hotline.secrets import Secrets
 from hotline.settings import Settings
@@ -54,15 +55,21 @@ class ControllerApp:
         self.mqtt = MqttPublisher(s.mqtt_url)
         self.hub = EventHub([self.mqtt, self.metrics, *self.extra_sinks])
         self.recorder = StoreRecorder(self.store)
-        self.controller = Controller(Router(), self.hub, self.recorder, timings=self.metrics)
+        self.controller = Controller(
+            Router(routing_policy(s)), self.hub, self.recorder, timings=self.metrics
+        )
         flow_config = CallFlowConfig(
             menu=WELCOME_12333,
             prompt_path=self.prompt_path,
             prompt_seconds=self.prompt_seconds,
-            offer_timeout_s=s.offer_timeout_s,
+            dynamic_prompts=DynamicPrompts(
+                self.layout.prompt_dir / "dynamic", f"{self.layout.dirs.prompts}/dynamic"
+            ),
+            announce_after_s=s.announce_after_s,
+            announce_every_s=s.announce_every_s,
             service_number=s.service_number,
         )
-        features = SeatFeatures(self.controller, self._agent_exists, self.prompt_path)
+        features = SeatFeatures(self.controller, self._agent_skills, self.prompt_path)
         self.agi = FastAgiServer(
             CallFlow(self.controller, flow_config, features),
             host=s.agi_host,
@@ -95,8 +102,9 @@ class ControllerApp:
             oldest[call.queue] = min(oldest.get(call.queue, now), call.enqueued_at)
         return [QueueSnapshot(q, counts[q], max(0.0, now - oldest[q])) for q in sorted(counts)]
 
-    async def _agent_exists(self, code: str) -> bool:
-        return await asyncio.to_thread(self.store.get_agent, code) is not None
+    async def _agent_skills(self, code: str) -> Mapping[str, int] | None:
+        record = await asyncio.to_thread(self.store.get_agent, code)
+        return record.skills if record is not None and record.active else None
 
     def prompt_seconds(self, prompt: Prompt) -> float:
         return prompt_seconds(self.layout.prompt_dir / f"{prompt_stem(prompt)}.wav")
@@ -107,7 +115,7 @@ class ControllerApp:
     async def start(self) -> None:
         """Check the store, restore who was logged in, and start every adapter."""
         await asyncio.to_thread(self._prepare_store)
-        self._restore_agents()
+        self._restore_agents(await asyncio.to_thread(self._logged_in_agents))
         self._spawn("ami", self.ami.run())
         self._spawn("ami-events", self.bridge.consume(self.ami.subscribe()))
         self._spawn("mqtt", self.mqtt.run())
@@ -134,13 +142,22 @@ class ControllerApp:
         self.store.migrate()
         self.store.ensure_seats(self.settings.seats)
 
-    def _restore_agents(self) -> None:
-        now = asyncio.get_running_loop().time()
+    def _logged_in_agents(self) -> list[tuple[str, str, dict[str, int]]]:
+        """Who was logged in where when the controller last stopped, with their skills."""
+        restored = []
         for session in self.store.open_agent_sessions():
+            record = self.store.get_agent(session.agent_code)
+            skills = dict(record.skills) if record is not None else {}
+            restored.append((session.agent_code, session.seat_name, skills))
+        return restored
+
+    def _restore_agents(self, agents: list[tuple[str, str, dict[str, int]]]) -> None:
+        now = asyncio.get_running_loop().time()
+        for agent, seat, skills in agents:
             try:
-                self.controller.router.login(session.agent_code, session.seat_name, now)
+                self.controller.router.login(agent, seat, now, skills=skills)
             except RoutingError as exc:
-                log.warning("not restoring agent %s: %s", session.agent_code, exc)
+                log.warning("not restoring agent %s: %s", agent, exc)
 
     def _start_http(self) -> None:
         context = ApiContext(

@@ -1,188 +1,246 @@
 """The routing core: which free agent takes which waiting caller. Pure: facts in, decisions out.
 
-This is the foundation's rule (longest-waiting caller to the longest-idle free agent); the
-skills-routing issue replaces ``_eligible`` and the order with skills, proficiency and priority.
-A seat must be free in Asterisk (device state) as well as in our books: a seat already ringing
-or on a call, for example from the fallback queue, is never offered another caller.
+Every method takes the time it needs as ``now`` (monotonic seconds); nothing reads a clock,
+awaits or does I/O. ``decide(now)`` is run on every event and returns offers, agent state
+changes (wrap-ups that ended) and call actions (relax rules with an action that came due).
+
+How ``decide`` chooses:
+
+1. A call whose *preferred agent* (a repeat caller's last agent) is free gets that agent.
+2. The other calls are taken in routing order across all queues: (effective priority,
+   enqueued_at, seq), where effective priority = priority - minutes waited x the queue's
+   priority_aging_per_min. Each takes the best free agent eligible for it by its queue's
+   strategy; eligible means meeting the call's requirements as relaxed by the queue's rules whose
+   after_s has passed. A call with no eligible free agent is passed over, so an agent no earlier
+   call can use goes to a later one (no head-of-line blocking). A call still within its
+   preferred agent's wait (preferred_agent_wait_s, while that agent is logged in and not paused)
+   takes nobody else.
+
+Free means: available, seat not busy in Asterisk (ringing, on a call or unreachable), and not
+resting after a failed offer. Offered, on-call, wrap-up and paused agents are never free.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import replace
 
-from queues.agent_states import AgentEvent, AgentState, next_state
+from queues.agent_states import AgentState
+from queues.records import AgentChange, AgentSlot, CallAction, Decision, Offer, RoutingError
+from queues.roster import MISSED_OFFERS, Roster
+from queues.skills import (
+    OFFER_CALLBACK,
+    QueuePolicy,
+    RelaxRule,
+    Requirements,
+    RoutingPolicy,
+    overflow_target,
+    parse_requirements,
+)
+from queues.strategies import FreeAgents, Ranked, pick, rank
+from queues.waiting import CallBook, WaitingCall
+
+__all__ = [
+    "MISSED_OFFERS",
+    "AgentChange",
+    "AgentSlot",
+    "CallAction",
+    "Decision",
+    "Offer",
+    "Router",
+    "RoutingError",
+    "WaitingCall",
+]
+
+S = AgentState
+DEFAULT_POLICY = RoutingPolicy()
 
 
-@dataclass(frozen=True)
-class WaitingCall:
-    call_id: str
-    queue: str
-    priority: int
-    enqueued_at: float
-    seq: int
+class Router(Roster):
+    """The routing core: the agents (see Roster), the waiting calls and the decisions."""
+
+    def __init__(
+        self, policy: RoutingPolicy = DEFAULT_POLICY, failed_offer_rest_s: float = 5.0
+    ) -> None:
+        super().__init__(policy, failed_offer_rest_s)
+        self._book = CallBook(policy)
+        self._last_offered: dict[str, str] = {}
+        # The requirements of each kind of call (see CallBook.kinds) at each relax stage.
+        self._relaxed: dict[tuple[int, int], Requirements] = {}
+        self._seq = 0
 
     @property
-    def order(self) -> tuple[int, float, int]:
-        # Lower priority numbers first, then arrival: OpenACD's (priority, arrival) key.
-        return (self.priority, self.enqueued_at, self.seq)
-
-
-@dataclass
-class AgentSlot:
-    code: str
-    seat: str
-    state: AgentState
-    idle_since: float
-    call_id: str | None = None
-    rest_until: float = 0.0
-    """After a failed offer the agent is skipped until then, so a dead seat cannot loop."""
-
-
-@dataclass(frozen=True)
-class Offer:
-    call_id: str
-    agent: str
-    seat: str
-
-
-@dataclass(frozen=True)
-class AgentChange:
-    agent: str
-    seat: str
-    previous: AgentState
-    state: AgentState
-    reason: str
-
-
-class RoutingError(Exception):
-    """A request the routing core cannot honour (unknown agent, seat taken, ...)."""
-
-
-@dataclass
-class Router:
-    calls: dict[str, WaitingCall] = field(default_factory=dict)
-    agents: dict[str, AgentSlot] = field(default_factory=dict)
-    busy_seats: set[str] = field(default_factory=set)
-    failed_offer_rest_s: float = 5.0
-    _seq: int = 0
-
-    # ---- agents -------------------------------------------------------------------------
-    def login(self, agent: str, seat: str, now: float) -> AgentChange:
-        holder = self._agent_at_seat(seat)
-        if holder is not None and holder.code != agent:
-            raise RoutingError(f"seat {seat} is already taken by agent {holder.code}")
-        slot = self.agents.get(agent)
-        if slot is not None and slot.state not in {AgentState.LOGGED_OUT, AgentState.AVAILABLE}:
-            raise RoutingError(f"agent {agent} is {slot.state}; log in again after the call")
-        previous = slot.state if slot else AgentState.LOGGED_OUT
-        state = next_state(agent, previous, AgentEvent.LOGIN)
-        self.agents[agent] = AgentSlot(agent, seat, state, idle_since=now)
-        return AgentChange(agent, seat, previous, state, "login")
-
-    def logout(self, agent: str) -> AgentChange:
-        slot = self._slot(agent)
-        change = self._apply(slot, AgentEvent.LOGOUT, "logout")
-        del self.agents[agent]
-        return change
-
-    def set_seat_busy(self, seat: str, busy: bool) -> None:
-        """Asterisk's device state for the seat: busy means ringing, on a call or unreachable."""
-        if busy:
-            self.busy_seats.add(seat)
-        else:
-            self.busy_seats.discard(seat)
+    def calls(self) -> dict[str, WaitingCall]:
+        """The waiting calls by id (read only: change them through the methods)."""
+        return self._book.calls
 
     # ---- callers ------------------------------------------------------------------------
-    def enqueue(self, call_id: str, queue: str, now: float, priority: int = 5) -> int:
-        """Add a caller; returns its position (1 is next)."""
+    def enqueue(
+        self,
+        call_id: str,
+        queue: str,
+        now: float,
+        *,
+        priority: int = 5,
+        requirements: Iterable[tuple[str, int]] = (),
+        preferred_agent: str | None = None,
+        callback: bool = False,
+    ) -> int:
+        """Add a caller; returns its position in its queue (1 is next). Lower priority first."""
+        self._not_held(call_id)
         self._seq += 1
-        self.calls[call_id] = WaitingCall(call_id, queue, priority, now, self._seq)
+        needs = parse_requirements(requirements)
+        call = WaitingCall(
+            call_id, queue, priority, now, self._seq, needs, preferred_agent, callback
+        )
+        self._book.add(call)
         return self.position(call_id)
 
     def requeue(self, call: WaitingCall) -> int:
-        """Put back a caller whose offer failed, keeping its original place (the head)."""
-        self.calls[call.call_id] = call
+        """Put back a caller whose offer failed, in its original place (the head, usually)."""
+        self._not_held(call.call_id)
+        self._book.add(call)
         return self.position(call.call_id)
 
     def remove(self, call_id: str) -> WaitingCall | None:
-        return self.calls.pop(call_id, None)
+        return self._book.discard(call_id)
 
     def position(self, call_id: str) -> int:
-        ordered = sorted(self.calls.values(), key=lambda c: c.order)
-        return 1 + next(i for i, c in enumerate(ordered) if c.call_id == call_id)
+        if call_id not in self._book.calls:
+            raise RoutingError(f"call {call_id} is not waiting")
+        return self._book.position(call_id)
+
+    def waiting(self, queue: str) -> list[WaitingCall]:
+        """The calls waiting in ``queue``, next first."""
+        return self._book.waiting(queue)
 
     # ---- decisions ----------------------------------------------------------------------
-    def decide(self, now: float) -> tuple[list[tuple[Offer, WaitingCall]], list[AgentChange]]:
-        """Pair waiting callers with free agents, oldest caller first, longest idle first."""
-        offers: list[tuple[Offer, WaitingCall]] = []
-        changes: list[AgentChange] = []
-        free = sorted(self._free_agents(now), key=lambda a: (a.idle_since, a.code))
-        for call in sorted(self.calls.values(), key=lambda c: c.order):
-            if not free:
+    def decide(self, now: float) -> Decision:
+        decision = Decision()
+        self._end_wrapups(now, decision.changes)
+        self._pass_marks(now, decision.actions)
+        if self._book.calls:
+            free = self._free_agents(now)
+            if free:
+                self._match(now, FreeAgents(free), decision)
+        return decision
+
+    def next_wake(self, now: float) -> float | None:
+        """The earliest time at which decide() could decide differently with no new facts:
+        a rest or a wrap-up ending, a relax rule or rule action coming due, a preferred-agent
+        wait running out. None if nothing is pending. (Earlier than ``now`` only when decide()
+        has not been run since that time came.)"""
+        times = (self._next_rest_end(now), self._next_wrapup_end(), self._book.next_mark())
+        return min((t for t in times if t is not None), default=None)
+
+    next_rest_end = next_wake
+
+    # ---- matching -----------------------------------------------------------------------
+    def _match(self, now: float, free: FreeAgents, decision: Decision) -> None:
+        taken = self._match_preferred(now, free.agents, decision)
+        left = len(free) - len(taken)
+        calls, kinds = self._book.calls, self._book.kinds
+        # Per kind of call: could any free agent take one at all (fully relaxed)? A True may go
+        # stale as agents are taken (then the pick below finds nobody); a False stays true.
+        hopeful: dict[int, bool] = {}
+        ranked_for: dict[tuple[int, int], Ranked] = {}
+        for _key, enqueued_at, _seq, call_id, kind_id in self._book.in_order(now):
+            if left == 0:
                 break
-            slot = free.pop(0)
-            changes.append(self._apply(slot, AgentEvent.OFFER, f"offer {call.call_id}"))
-            slot.call_id = call.call_id
-            del self.calls[call.call_id]
-            offers.append((Offer(call.call_id, slot.code, slot.seat), call))
-        return offers, changes
+            hope = hopeful.get(kind_id)
+            if hope is None:
+                hope = hopeful[kind_id] = free.any_eligible(kinds[kind_id].loosest)
+            if not hope:
+                continue
+            call, kind = calls[call_id], kinds[kind_id]
+            if call.preferred_agent is not None and self._holds(call, kind.policy, now, taken):
+                continue
+            stage = kind.policy.stage(now - enqueued_at)
+            ranked = ranked_for.get((kind_id, stage))
+            if ranked is None:
+                ranked = ranked_for[kind_id, stage] = self._ranked(kind_id, stage, free)
+            slot = pick(kind.policy.strategy, ranked, self._last_offered.get(kind.queue))
+            if slot is not None:
+                self._offer(slot, call, kind.policy, decision)
+                taken.add(call_id)
+                left -= 1
+            elif stage == len(kind.policy.relax):
+                hopeful[kind_id] = False
+        for call_id in taken:
+            self._book.discard(call_id)
 
-    def answered(self, agent: str) -> AgentChange | None:
-        slot = self.agents.get(agent)
-        if slot is None or slot.state is not AgentState.OFFERED:
-            return None
-        return self._apply(slot, AgentEvent.ANSWER, f"answered {slot.call_id}")
+    def _match_preferred(self, now: float, free: list[AgentSlot], decision: Decision) -> set[str]:
+        taken: set[str] = set()
+        for slot in free:
+            wanting = self._book.preferring(slot.code)
+            if not wanting:
+                continue
+            call = min((self.calls[c] for c in wanting), key=lambda c: self._order(c, now))
+            self._offer(slot, call, self.policy.for_queue(call.queue), decision)
+            taken.add(call.call_id)
+        return taken
 
-    def offer_failed(self, agent: str, now: float, reason: str) -> AgentChange | None:
-        slot = self.agents.get(agent)
-        if slot is None or slot.state is not AgentState.OFFERED:
-            return None
-        slot.rest_until = now + self.failed_offer_rest_s
-        return self._free(slot, AgentEvent.OFFER_FAILED, now, reason)
+    def _holds(self, call: WaitingCall, policy: QueuePolicy, now: float, taken: set[str]) -> bool:
+        """True while the call waits for its preferred agent rather than take anyone else."""
+        if call.call_id in taken:
+            return True
+        if now >= call.enqueued_at + policy.preferred_agent_wait_s:
+            return False
+        preferred = self.agents.get(call.preferred_agent or "")
+        return preferred is not None and preferred.state is not S.PAUSED
 
-    def call_ended(self, agent: str, now: float) -> AgentChange | None:
-        slot = self.agents.get(agent)
-        if slot is None or slot.state not in {AgentState.OFFERED, AgentState.ON_CALL}:
-            return None
-        return self._free(slot, AgentEvent.CALL_ENDED, now, f"ended {slot.call_id}")
+    def _ranked(self, kind_id: int, stage: int, free: FreeAgents) -> Ranked:
+        kind = self._book.kinds[kind_id]
+        needs = self._relaxed.get((kind_id, stage))
+        if needs is None:
+            needs = self._relaxed[kind_id, stage] = kind.policy.relaxed(kind.requirements, stage)
+        return rank(kind.policy.strategy, kind.requirements, free.eligible(needs))
 
-    def agent_for_seat(self, seat: str) -> AgentSlot | None:
-        return self._agent_at_seat(seat)
+    def _offer(
+        self, slot: AgentSlot, call: WaitingCall, policy: QueuePolicy, decision: Decision
+    ) -> None:
+        decision.changes.append(self._hand(slot, call.call_id, call.queue))
+        self._last_offered[call.queue] = slot.code
+        offer = Offer(call.call_id, slot.code, slot.seat, policy.offer_timeout_s)
+        decision.offers.append((offer, call))
 
-    def agent_for_call(self, call_id: str) -> AgentSlot | None:
-        return next((a for a in self.agents.values() if a.call_id == call_id), None)
+    def _order(self, call: WaitingCall, now: float) -> tuple[float, float, int]:
+        rate = self.policy.for_queue(call.queue).priority_aging_per_min
+        return (call.effective_priority(now, rate), call.enqueued_at, call.seq)
 
-    # ---- internals ----------------------------------------------------------------------
-    def next_rest_end(self, now: float) -> float | None:
-        """When the next resting agent becomes offerable again (to decide again then)."""
-        ends = [a.rest_until for a in self.agents.values() if a.rest_until > now]
-        return min(ends) if ends else None
+    # ---- time: relax rules and wrap-ups --------------------------------------------------
+    def _pass_marks(self, now: float, actions: list[CallAction]) -> None:
+        for call_id in self._book.due(now):
+            self._pass_rules(self.calls[call_id], now, actions)
 
-    def _free_agents(self, now: float) -> list[AgentSlot]:
-        return [
-            a
-            for a in self.agents.values()
-            if a.state is AgentState.AVAILABLE
-            and a.seat not in self.busy_seats
-            and a.rest_until <= now
-        ]
+    def _pass_rules(self, call: WaitingCall, now: float, actions: list[CallAction]) -> None:
+        """Emit the actions of the rules that came due, once each; an overflow moves the call."""
+        policy = self.policy.for_queue(call.queue)
+        stage = policy.stage(now - call.enqueued_at)
+        for rule in policy.relax[call.rules_done : stage]:
+            if _acts(rule, call):
+                actions.append(CallAction(call.call_id, rule.action or ""))
+            target = overflow_target(rule.action or "")
+            if target is not None and target != call.queue:
+                self._overflow(call, target, now)
+                return
+        call = replace(call, rules_done=stage)
+        self._book.update(call)
+        self._book.schedule(call, after=now)
 
-    def _free(self, slot: AgentSlot, event: AgentEvent, now: float, reason: str) -> AgentChange:
-        change = self._apply(slot, event, reason)
-        slot.call_id = None
-        slot.idle_since = now
-        return change
+    def _overflow(self, call: WaitingCall, queue: str, now: float) -> None:
+        """Move the call to ``queue``, keeping its arrival (so its wait and its place by age);
+        rules of the new queue already past its wait count as passed, without actions."""
+        stage = self.policy.for_queue(queue).stage(now - call.enqueued_at)
+        self._book.discard(call.call_id)
+        self._book.add(replace(call, queue=queue, rules_done=stage), after=now)
 
-    def _apply(self, slot: AgentSlot, event: AgentEvent, reason: str) -> AgentChange:
-        previous = slot.state
-        slot.state = next_state(slot.code, previous, event)
-        return AgentChange(slot.code, slot.seat, previous, slot.state, reason)
+    def _not_held(self, call_id: str) -> None:
+        holder = self._holding.get(call_id)
+        if holder is not None:
+            raise RoutingError(f"call {call_id} is with agent {holder}; end that offer first")
 
-    def _slot(self, agent: str) -> AgentSlot:
-        try:
-            return self.agents[agent]
-        except KeyError:
-            raise RoutingError(f"agent {agent} is not logged in") from None
 
-    def _agent_at_seat(self, seat: str) -> AgentSlot | None:
-        return next((a for a in self.agents.values() if a.seat == seat), None)
+def _acts(rule: RelaxRule, call: WaitingCall) -> bool:
+    """A rule's action applies, except offering a callback to a call that is one already."""
+    return rule.action is not None and not (rule.action == OFFER_CALLBACK and call.callback)

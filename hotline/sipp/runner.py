@@ -15,12 +15,14 @@ import logging
 import os
 import shutil
 import signal
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
 
+from hotline.sipp.call_audio import write_call_audio
 from hotline.sipp.dtmf_pcap import write_dtmf_pcap
 
 log = logging.getLogger("hotline.sipp")
@@ -63,6 +65,7 @@ class SippInstance:
     workdir: Path
     process: asyncio.subprocess.Process | None = None
     argv: list[str] = field(default_factory=list)
+    control_port: int | None = None
 
     @property
     def stats_file(self) -> Path:
@@ -108,6 +111,17 @@ class SippInstance:
     def stats(self, exit_code: int | None) -> SippStats:
         return read_stats(self.stats_file, exit_code)
 
+    def quit_softly(self) -> None:
+        """Place no new call; SIPp exits once the calls in progress have ended."""
+        if self.control_port is None:
+            raise SippError(f"sipp {self.name} has no control port")
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as control:
+            control.sendto(b"q", ("127.0.0.1", self.control_port))
+
+    def live(self) -> dict[str, str]:
+        """The last row of the statistics file, by column (empty before the first row)."""
+        return last_stats_row(self.stats_file)
+
     def errors(self, limit: int = 4000) -> str:
         if not self.errors_file.exists():
             return ""
@@ -116,18 +130,28 @@ class SippInstance:
 
 def read_stats(path: Path, exit_code: int | None) -> SippStats:
     """The last row of SIPp's statistics file (-trace_stat)."""
-    if not path.exists():
+    values = last_stats_row(path)
+    if not values:
         return SippStats(0, 0, exit_code)
-    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8")), delimiter=";"))
-    if len(rows) < 2:
-        return SippStats(0, 0, exit_code)
-    header, last = rows[0], rows[-1]
-    values = dict(zip(header, last, strict=False))
     return SippStats(
         successful=int(values.get("SuccessfulCall(C)", "0") or 0),
         failed=int(values.get("FailedCall(C)", "0") or 0),
         exit_code=exit_code,
     )
+
+
+def last_stats_row(path: Path) -> dict[str, str]:
+    """The header and last row of a -trace_stat file, zipped; {} if there is no row yet."""
+    if not path.exists():
+        return {}
+    text = path.read_text(encoding="utf-8", errors="replace")
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) < 2:
+        return {}
+    rows = list(csv.reader(io.StringIO(f"{lines[0]}\n{lines[-1]}\n"), delimiter=";"))
+    if len(rows) < 2 or len(rows[1]) < len(rows[0]) // 2:
+        return {}  # a row still being written
+    return dict(zip(rows[0], rows[1], strict=False))
 
 
 def sipp_binary() -> str:
@@ -223,6 +247,95 @@ def agents(
     scenario = workdir / f"{name}.xml"
     scenario.write_text(render_scenario("agent", ring_ms=ring_ms, talk_ms=talk_ms))
     instance = SippInstance(name=name, workdir=workdir)
+    instance.argv = [
+        sipp_binary(),
+        "-sf", str(scenario),
+        "-p", str(local_port),
+        "-rtp_echo",
+        "-timeout", f"{timeout_s}s",
+        *common_flags(control_port, media_port, instance.stats_file, instance.errors_file),
+    ]  # fmt: skip
+    return instance
+
+
+@dataclass(frozen=True)
+class AgentProfile:
+    """One way a load agent handles an offer: how long it rings, how long the agent talks."""
+
+    ring_ms: int
+    talk_ms: int
+
+
+def load_callers(
+    workdir: Path,
+    *,
+    target: str,
+    service: str,
+    local_port: int,
+    people: Sequence[Caller],
+    paths: Sequence[CallerPath],
+    rate_per_s: float,
+    limit: int,
+    audio_ms: int,
+    timeout_s: int,
+    name: str = "load_callers",
+    control_port: int = 8881,
+    media_port: int = 30000,
+) -> SippInstance:
+    """One SIPp UAC for a load run: callers with audio (and their keys in it) from the answer."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    views = []
+    for index, path in enumerate(paths):
+        pcap = workdir / f"{name}_path{index}.pcap"
+        write_call_audio(
+            pcap, path.keys, first_key_ms=path.first_key_ms,
+            between_keys_ms=path.between_keys_ms, length_ms=audio_ms,
+        )  # fmt: skip
+        views.append({"keys": path.keys or "none", "pcap": str(pcap), "pcap_name": pcap.name})
+    scenario = workdir / f"{name}.xml"
+    scenario.write_text(
+        render_scenario(
+            "load_caller",
+            paths=views,
+            answer_timeout_ms=30_000,
+            wait_for_bye_ms=timeout_s * 1000,
+        ),
+        encoding="utf-8",
+    )
+    injection = workdir / f"{name}.csv"
+    injection.write_text(_injection(people), encoding="utf-8")
+    instance = SippInstance(name=name, workdir=workdir, control_port=control_port)
+    instance.argv = [
+        sipp_binary(), target,
+        "-sf", str(scenario),
+        "-inf", str(injection),
+        "-s", service,
+        "-p", str(local_port),
+        "-m", str(len(people)),
+        "-r", str(max(1, round(rate_per_s * 1000))), "-rp", "1000000",
+        "-l", str(limit),
+        "-timeout", f"{timeout_s}s",
+        "-max_socket", str(max(1024, limit * 2)),
+        *common_flags(control_port, media_port, instance.stats_file, instance.errors_file),
+    ]  # fmt: skip
+    return instance
+
+
+def load_agents(
+    workdir: Path,
+    *,
+    local_port: int,
+    profiles: Sequence[AgentProfile],
+    timeout_s: int,
+    name: str,
+    control_port: int,
+    media_port: int,
+) -> SippInstance:
+    """One SIPp UAS for a load run: each offer takes one of ``profiles`` at random."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    scenario = workdir / f"{name}.xml"
+    scenario.write_text(render_scenario("load_agent", profiles=list(profiles)), encoding="utf-8")
+    instance = SippInstance(name=name, workdir=workdir, control_port=control_port)
     instance.argv = [
         sipp_binary(),
         "-sf", str(scenario),

@@ -46,6 +46,9 @@ def lab_environment(database_url: str) -> dict[str, str]:
         "HOTLINE_HTTP_PORT": str(HTTP_PORT),
         "HOTLINE_DATABASE_URL": database_url,
         "HOTLINE_OFFER_TIMEOUT_S": "10",
+        "HOTLINE_WRAPUP_S": "3",
+        "HOTLINE_MAX_MISSED_OFFERS": "2",
+        "HOTLINE_ANNOUNCE_AFTER_S": "2",
     }
 
 
@@ -107,6 +110,12 @@ class ControllerProcess:
             request.add_header("Authorization", f"Bearer {self.token}")
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
+
+    def api_text(self, path: str) -> str:
+        request = urllib.request.Request(f"http://127.0.0.1:{HTTP_PORT}{path}")
+        request.add_header("Authorization", f"Bearer {self.token}")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return str(response.read().decode())
 
     def log_tail(self, lines: int = 60) -> str:
         text = self.log_path.read_text(encoding="utf-8", errors="replace")
@@ -171,3 +180,49 @@ async def ended_records(store: Store, count: int, timeout: float = 30) -> list[C
             if len(ended) >= count:
                 return ended
             await asyncio.sleep(0.3)
+
+
+async def answered_calls(
+    settings: Settings,
+    workdir: Path,
+    paths: list[CallerPath],
+    count: int,
+    *,
+    rate: float = 2.0,
+    talk_ms: int = 1500,
+    timeout: float = 90,
+) -> runner.SippStats:
+    """Place ``count`` calls to SIPp agents on the lab's seats; every one must succeed."""
+    phones = agents(workdir, talk_ms=talk_ms)
+    await phones.start()
+    try:
+        placed = callers(settings, workdir, paths, count, rate=rate)
+        await placed.start()
+        stats = await placed.wait(timeout=timeout)
+    finally:
+        await phones.stop()
+    assert stats.failed == 0, placed.errors()
+    assert stats.successful == count, placed.errors()
+    return stats
+
+
+class EverySeat:
+    """SIPp softphones answering for every lab seat: the fallback queue may ring any of them."""
+
+    def __init__(self, workdir: Path, *, talk_ms: int = 2000) -> None:
+        self.parts = [
+            agents(workdir, talk_ms=talk_ms),
+            agents(workdir, talk_ms=talk_ms, ring_ms=400, slow=True),
+        ]
+
+    async def start(self) -> None:
+        for part in self.parts:
+            await part.start()
+
+    async def stop(self) -> runner.SippStats:
+        stats = [await part.stop() for part in self.parts]
+        return runner.SippStats(
+            successful=sum(s.successful for s in stats),
+            failed=sum(s.failed for s in stats),
+            exit_code=None,
+        )

@@ -14,7 +14,7 @@ from hotline.sipp import runner
 from hotline.sipp.runner import CallerPath
 from hotline.storage import Outcome, Store
 from tests.integration import lab
-from tests.integration.lab import ControllerProcess
+from tests.integration.lab import LAB_SKILLS, ControllerProcess
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.slow]
 
@@ -50,19 +50,12 @@ async def test_given_agent_number_keyed_on_a_seat_when_star21_then_logged_in_the
     tmp_path: Path,
     no_leaked_channels: None,
 ) -> None:
-    await asyncio.to_thread(store.upsert_agent, "8001", "数字工号坐席")
+    skills = dict.fromkeys(LAB_SKILLS, 3)
+    await asyncio.to_thread(store.upsert_agent, "8001", "数字工号坐席", skills)
     await dial_feature(asterisk, tmp_path, "seat003", "*21", "8001#", "login")
     assert agents_at_seats(controller) == {"8001": ("seat003", "available")}
 
-    agents = lab.agents(tmp_path, talk_ms=1500)
-    await agents.start()
-    try:
-        callers = lab.callers(lab_settings, tmp_path, [CallerPath("1")], 1)
-        await callers.start()
-        stats = await callers.wait(timeout=60)
-    finally:
-        await agents.stop()
-    assert stats.successful == 1, callers.errors()
+    await lab.answered_calls(lab_settings, tmp_path, [CallerPath("1")], 1)
     (record,) = await lab.ended_records(store, 1)
     assert record.outcome is Outcome.ANSWERED
     assert (record.agent_code, record.seat) == ("8001", "seat003")

@@ -37,7 +37,7 @@ async def test_given_no_controller_when_callers_arrive_then_fallback_queue_agent
     asterisk: Prepared, lab_settings: Settings, tmp_path: Path, no_leaked_channels: None
 ) -> None:
     before = completed_in_fallback(asterisk)
-    agents = lab.agents(tmp_path, talk_ms=2000)
+    agents = lab.EverySeat(tmp_path, talk_ms=2000)
     await agents.start()
     try:
         callers = lab.callers(lab_settings, tmp_path, [SILENT], 4, rate=2.0)
@@ -59,7 +59,7 @@ async def test_given_caller_in_ivr_when_controller_is_killed_then_caller_reaches
     no_leaked_channels: None,
 ) -> None:
     controller.api("POST", "/api/v1/agents/A001/login", {"seat": "seat001"})
-    agents = lab.agents(tmp_path, talk_ms=2000)
+    agents = lab.EverySeat(tmp_path, talk_ms=2000)
     await agents.start()
     try:
         # A caller who stays silent: still listening to the welcome menu when the kill comes.
@@ -88,7 +88,7 @@ async def test_given_caller_waiting_for_agent_when_controller_is_killed_then_fal
     no_leaked_channels: None,
 ) -> None:
     # Nobody is logged in to the controller, so the caller waits in its queue with music.
-    agents = lab.agents(tmp_path, talk_ms=2000)
+    agents = lab.EverySeat(tmp_path, talk_ms=2000)
     await agents.start()
     try:
         callers = lab.callers(lab_settings, tmp_path, [CallerPath("1")], 1)

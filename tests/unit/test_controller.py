@@ -61,9 +61,17 @@ class CollectingRecorder:
     calls: list[CallRecord] = field(default_factory=list)
     logins: list[tuple[str, str, datetime]] = field(default_factory=list)
     logouts: list[tuple[str, datetime]] = field(default_factory=list)
+    dispositions: list[tuple[str, str]] = field(default_factory=list)
+    agent_changes: list[AgentStateChanged] = field(default_factory=list)
 
     def record_call(self, record: CallRecord) -> None:
         self.calls.append(record)
+
+    def set_disposition(self, uniqueid: str, code: str) -> None:
+        self.dispositions.append((uniqueid, code))
+
+    def agent_changed(self, change: AgentStateChanged) -> None:
+        self.agent_changes.append(change)
 
     def agent_logged_in(self, agent: str, seat: str, at: datetime) -> None:
         self.logins.append((agent, seat, at))

@@ -1,19 +1,11 @@
-"""The routing core and the agent state table: facts in, decisions out, no clock, no I/O."""
+"""The routing core's foundation behaviour, kept under skills routing: with no requirements and
+the default policy, the longest-waiting caller goes to the longest-idle free agent."""
 
 from __future__ import annotations
 
 import pytest
-from hypothesis import settings
-from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from queues.agent_states import (
-    TRANSITIONS,
-    AgentEvent,
-    AgentState,
-    InvalidTransition,
-    next_state,
-)
+from queues.agent_states import AgentState
 from queues.router import Offer, Router, RoutingError, WaitingCall
 
 
@@ -27,7 +19,7 @@ def router_with(*agents: tuple[str, str, float]) -> Router:
 
 def offered(router: Router, now: float) -> list[tuple[str, str]]:
     """decide() as (call, agent) pairs."""
-    offers, _ = router.decide(now)
+    offers = router.decide(now).offers
     return [(offer.call_id, offer.agent) for offer, _call in offers]
 
 
@@ -178,9 +170,11 @@ def test_given_unknown_agent_when_logging_out_then_routing_error() -> None:
 def test_given_waiting_caller_when_deciding_then_agent_is_offered_and_call_removed() -> None:
     router = router_with(("A1", "seat001", 0.0))
     router.enqueue("c1", "general", 1.0, priority=3)
-    offers, changes = router.decide(2.0)
+    decision = router.decide(2.0)
+    offers, changes = decision.offers, decision.changes
+    assert decision.actions == []
     assert offers == [
-        (Offer("c1", "A1", "seat001"), WaitingCall("c1", "general", 3, 1.0, seq=1)),
+        (Offer("c1", "A1", "seat001", 20.0), WaitingCall("c1", "general", 3, 1.0, seq=1)),
     ]
     assert [(c.agent, c.previous, c.state) for c in changes] == [
         ("A1", AgentState.AVAILABLE, AgentState.OFFERED)
@@ -231,7 +225,7 @@ def test_given_offered_agent_when_offer_fails_then_agent_rests_for_the_configure
     router = router_with(("A1", "seat001", 0.0))
     router.failed_offer_rest_s = 7.5
     router.enqueue("c1", "general", 1.0)
-    [(_offer, call)] = router.decide(1.0)[0]
+    [(_offer, call)] = router.decide(1.0).offers
     change = router.offer_failed("A1", 10.0, "NOANSWER")
     assert change is not None
     assert (change.previous, change.state, change.reason) == (
@@ -251,7 +245,7 @@ def test_given_offered_agent_when_offer_fails_then_agent_rests_for_the_configure
 def test_given_resting_agent_when_another_agent_is_free_then_the_other_takes_the_caller() -> None:
     router = router_with(("A1", "seat001", 0.0), ("A2", "seat002", 5.0))
     router.enqueue("c1", "general", 6.0)
-    [(_offer, call)] = router.decide(6.0)[0]
+    [(_offer, call)] = router.decide(6.0).offers
     router.offer_failed("A1", 8.0, "BUSY")
     router.requeue(call)
     assert offered(router, 8.0) == [("c1", "A2")]
@@ -260,7 +254,7 @@ def test_given_resting_agent_when_another_agent_is_free_then_the_other_takes_the
 def test_given_failed_offer_when_requeued_then_caller_keeps_its_place_ahead_of_later_ones() -> None:
     router = router_with(("A1", "seat001", 0.0))
     router.enqueue("first", "general", 1.0)
-    [(_offer, call)] = router.decide(1.0)[0]
+    [(_offer, call)] = router.decide(1.0).offers
     router.enqueue("second", "general", 2.0)
     router.enqueue("third", "general", 3.0)
     router.offer_failed("A1", 4.0, "NOANSWER")
@@ -280,178 +274,37 @@ def test_given_waiting_caller_when_removed_then_it_is_gone_and_remove_is_idempot
     assert router.calls == {}
 
 
-# ---- the state table ---------------------------------------------------------------------------
+def test_given_the_foundation_controller_when_it_unpacks_a_decision_then_offers_and_changes() -> (
+    None
+):
+    router = router_with(("A1", "seat001", 0.0))
+    router.enqueue("c1", "general", 1.0)
+    decision = router.decide(2.0)
+    offers, changes = decision.offers, decision.changes
+    assert [offer.call_id for offer, _call in offers] == ["c1"]
+    assert [change.state for change in changes] == [AgentState.OFFERED]
 
 
-def test_given_the_table_when_listing_states_then_every_agent_state_appears() -> None:
-    sources = {state for state, _event in TRANSITIONS}
-    targets = set(TRANSITIONS.values())
-    assert sources | targets == set(AgentState)
-    assert {event for _state, event in TRANSITIONS} == set(AgentEvent)
+def test_given_unknown_call_when_asking_its_position_then_routing_error() -> None:
+    with pytest.raises(RoutingError, match="c9"):
+        Router().position("c9")
 
 
-@pytest.mark.parametrize(
-    ("state", "event"),
-    [(s, e) for s in AgentState for e in AgentEvent if (s, e) not in TRANSITIONS],
-)
-def test_given_pair_not_in_table_when_applied_then_invalid_transition(
-    state: AgentState, event: AgentEvent
-) -> None:
-    with pytest.raises(InvalidTransition) as caught:
-        next_state("A1", state, event)
-    assert (caught.value.agent, caught.value.state, caught.value.event) == ("A1", state, event)
-    assert str(state) in str(caught.value)
+def test_given_offered_call_when_enqueued_or_requeued_again_then_routing_error() -> None:
+    router = router_with(("A1", "seat001", 0.0))
+    router.enqueue("c1", "general", 1.0)
+    [(_offer, call)] = router.decide(1.0).offers
+    with pytest.raises(RoutingError, match="A1"):
+        router.requeue(call)
+    with pytest.raises(RoutingError, match="A1"):
+        router.enqueue("c1", "general", 2.0)
+    assert router.calls == {}
 
 
-def test_given_every_pair_in_table_when_applied_then_the_listed_state_follows() -> None:
-    for (state, event), target in TRANSITIONS.items():
-        assert next_state("A1", state, event) is target
-
-
-# ---- invariants under random traffic -----------------------------------------------------------
-
-AGENTS = ("A1", "A2", "A3", "A4")
-SEATS = ("seat001", "seat002", "seat003")
-REST_S = 5.0
-
-
-class RouterMachine(RuleBasedStateMachine):
-    """Random traffic against the router, with the controller's habits: a caller whose offer
-    failed is put back with requeue(); a new caller gets a fresh id. A seat can turn busy while
-    its agent is offered (that is the seat ringing), so "no busy seat's agent is offered" is
-    checked on each decision rather than as a standing invariant.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.router = Router(failed_offer_rest_s=REST_S)
-        self.now = 0.0
-        self.next_call = 0
-        self.offered_calls: dict[str, WaitingCall] = {}
-
-    @rule(dt=st.floats(min_value=0.0, max_value=4.0))
-    def advance(self, dt: float) -> None:
-        self.now += dt
-
-    @rule(priority=st.integers(min_value=0, max_value=3))
-    def enqueue(self, priority: int) -> None:
-        self.next_call += 1
-        call_id = f"c{self.next_call}"
-        position = self.router.enqueue(call_id, "general", self.now, priority=priority)
-        assert 1 <= position <= len(self.router.calls)
-
-    @rule(agent=st.sampled_from(AGENTS), seat=st.sampled_from(SEATS))
-    def login(self, agent: str, seat: str) -> None:
-        holder = self.router.agent_for_seat(seat)
-        slot = self.router.agents.get(agent)
-        refused = (holder is not None and holder.code != agent) or (
-            slot is not None and slot.state is not AgentState.AVAILABLE
-        )
-        if refused:
-            with pytest.raises(RoutingError):
-                self.router.login(agent, seat, self.now)
-        else:
-            self.router.login(agent, seat, self.now)
-            assert self.router.agents[agent].state is AgentState.AVAILABLE
-
-    @rule(agent=st.sampled_from(AGENTS))
-    def logout(self, agent: str) -> None:
-        slot = self.router.agents.get(agent)
-        if slot is None:
-            with pytest.raises(RoutingError):
-                self.router.logout(agent)
-            return
-        if slot.call_id is not None:
-            self.offered_calls.pop(slot.call_id, None)
-        self.router.logout(agent)
-        assert agent not in self.router.agents
-
-    @rule(seat=st.sampled_from(SEATS), busy=st.booleans())
-    def seat_state(self, seat: str, busy: bool) -> None:
-        self.router.set_seat_busy(seat, busy)
-
-    @rule()
-    def decide(self) -> None:
-        waiting_before = sorted(self.router.calls.values(), key=lambda c: c.order)
-        offers, changes = self.router.decide(self.now)
-        agents = [offer.agent for offer, _call in offers]
-        assert len(set(agents)) == len(agents), "an agent was offered two calls"
-        assert [call for _offer, call in offers] == waiting_before[: len(offers)]
-        assert len(changes) == len(offers)
-        for offer, call in offers:
-            slot = self.router.agents[offer.agent]
-            assert offer.seat not in self.router.busy_seats
-            assert slot.rest_until <= self.now
-            assert (slot.state, slot.call_id) == (AgentState.OFFERED, call.call_id)
-            self.offered_calls[call.call_id] = call
-
-    @rule(agent=st.sampled_from(AGENTS))
-    def answered(self, agent: str) -> None:
-        before = self.router.agents.get(agent)
-        was_offered = before is not None and before.state is AgentState.OFFERED
-        change = self.router.answered(agent)
-        assert (change is not None) == was_offered
-
-    @rule(agent=st.sampled_from(AGENTS))
-    def call_ended(self, agent: str) -> None:
-        slot = self.router.agents.get(agent)
-        call_id = slot.call_id if slot else None
-        change = self.router.call_ended(agent, self.now)
-        assert (change is not None) == (call_id is not None)
-        if call_id is not None:
-            self.offered_calls.pop(call_id, None)
-
-    @rule(agent=st.sampled_from(AGENTS), requeue=st.booleans())
-    def offer_failed(self, agent: str, requeue: bool) -> None:
-        slot = self.router.agents.get(agent)
-        call_id = slot.call_id if slot and slot.state is AgentState.OFFERED else None
-        change = self.router.offer_failed(agent, self.now, "NOANSWER")
-        assert (change is not None) == (call_id is not None)
-        if call_id is None:
-            return
-        assert self.router.next_rest_end(self.now) is not None
-        call = self.offered_calls.pop(call_id)
-        if requeue:
-            self.router.requeue(call)
-
-    @precondition(lambda self: bool(self.router.calls))
-    @rule(data=st.data())
-    def remove(self, data: st.DataObject) -> None:
-        call_id = data.draw(st.sampled_from(sorted(self.router.calls)))
-        assert self.router.remove(call_id) is not None
-        assert call_id not in self.router.calls
-
-    @invariant()
-    def no_agent_holds_a_call_twice_and_no_call_is_with_two_agents(self) -> None:
-        held = [a.call_id for a in self.router.agents.values() if a.call_id is not None]
-        assert len(held) == len(set(held))
-
-    @invariant()
-    def a_call_is_never_both_waiting_and_offered(self) -> None:
-        held = {a.call_id for a in self.router.agents.values()}
-        assert not held & set(self.router.calls)
-
-    @invariant()
-    def an_agent_has_a_call_exactly_when_offered_or_on_call(self) -> None:
-        for slot in self.router.agents.values():
-            if slot.state in {AgentState.OFFERED, AgentState.ON_CALL}:
-                assert slot.call_id is not None
-            else:
-                assert slot.state is AgentState.AVAILABLE
-                assert slot.call_id is None
-
-    @invariant()
-    def one_agent_per_seat(self) -> None:
-        seats = [a.seat for a in self.router.agents.values()]
-        assert len(seats) == len(set(seats))
-
-    @invariant()
-    def positions_are_a_permutation(self) -> None:
-        positions = sorted(self.router.position(c) for c in self.router.calls)
-        assert positions == list(range(1, len(self.router.calls) + 1))
-
-
-RouterMachine.TestCase.settings = settings(
-    database=None, deadline=None, max_examples=60, stateful_step_count=40
-)
-test_given_random_traffic_when_routing_then_invariants_hold = RouterMachine.TestCase
+def test_given_controller_reconciling_when_busy_seats_are_replaced_then_they_count() -> None:
+    router = router_with(("A1", "seat001", 0.0))
+    router.busy_seats = {"seat001"}
+    router.enqueue("c1", "general", 1.0)
+    assert offered(router, 2.0) == []
+    router.busy_seats = set()
+    assert offered(router, 3.0) == [("c1", "A1")]

@@ -1,0 +1,92 @@
+"""What each engine saw of the calls: the controller's own events, or app_queue's AMI events."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+
+from ami.messages import Event as AmiEvent
+from hotline.events import CallAnswered, CallArrived, CallEnded, Event
+from hotline.metrics import Metrics
+
+ANSWERED = ("answered",)
+ABANDONED = ("abandoned", "ivr_hangup", "fallback_abandoned")
+
+
+@dataclass
+class Tally:
+    """Outcomes and answer waits, whichever engine routed the calls."""
+
+    arrived: int = 0
+    answered: int = 0
+    ended: dict[str, str] = field(default_factory=dict)
+    waits_ms: list[int] = field(default_factory=list)
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set whenever a call ends."""
+
+    def count(self, outcomes: tuple[str, ...]) -> int:
+        return sum(1 for outcome in self.ended.values() if outcome in outcomes)
+
+
+@dataclass
+class HotlineTally(Tally):
+    """An EventHub sink: the controller's typed events."""
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, CallArrived):
+            self.arrived += 1
+        elif isinstance(event, CallAnswered):
+            self.answered += 1
+            self.waits_ms.append(event.wait_ms)
+        elif isinstance(event, CallEnded):
+            self.ended[event.call_id] = event.outcome
+            self.changed.set()
+
+
+@dataclass
+class NativeTally(Tally):
+    """app_queue's AMI events for one queue: joined, connected to an agent, abandoned.
+
+    The wait is measured here, from QueueCallerJoin to AgentConnect as they arrive (AMI's own
+    HoldTime has whole seconds only).
+    """
+
+    queue: str = "hotline-native"
+    joined: dict[str, float] = field(default_factory=dict)
+
+    def feed(self, event: AmiEvent, now: float | None = None) -> None:
+        if event.get("Queue") != self.queue:
+            return
+        now = time.monotonic() if now is None else now
+        uniqueid = event.get("Uniqueid", "")
+        if event.name == "QueueCallerJoin":
+            self.arrived += 1
+            self.joined[uniqueid] = now
+        elif event.name == "AgentConnect":
+            self.answered += 1
+            since = self.joined.get(uniqueid)
+            if since is not None:
+                self.waits_ms.append(round(1000 * (now - since)))
+            self.ended[uniqueid] = "answered"
+            self.changed.set()
+        elif event.name == "QueueCallerAbandon":
+            self.ended[uniqueid] = "abandoned"
+            self.changed.set()
+
+
+@dataclass
+class RawTimings:
+    """The controller's timings, kept raw for exact percentiles and passed on to Prometheus."""
+
+    metrics: Metrics
+    offer_s: list[float] = field(default_factory=list)
+    routing_s: list[float] = field(default_factory=list)
+
+    def routing_decided(self, seconds: float) -> None:
+        self.routing_s.append(seconds)
+        self.metrics.routing_decided(seconds)
+
+    def offer_sent(self, seconds: float) -> None:
+        self.offer_s.append(seconds)
+        self.metrics.offer_sent(seconds)
