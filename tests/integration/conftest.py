@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import re
+import signal
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,9 +38,22 @@ def lab_settings(lab_env: dict[str, str]) -> Settings:
 def asterisk(lab_settings: Settings) -> Iterator[Prepared]:
     if os.geteuid() != 0 and system_asterisk_version() is None and not IN_CI:
         pytest.skip("needs root (to provision the Asterisk chroot) or a system Asterisk 20+")
+    stop_stale_sipp()
     prepared = prepare(lab_settings)
     yield prepared
     prepared.asterisk.stop()
+
+
+def stop_stale_sipp() -> None:
+    """SIPp left over from an interrupted run (a killed load run, a crashed session) would
+    answer the lab's seats in this run's place: end every SIPp before the lab starts."""
+    result = subprocess.run(["pgrep", "-x", "sipp"], capture_output=True, text=True, check=False)
+    pids = [int(pid) for pid in result.stdout.split()]
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    if pids:
+        logging.getLogger("tests.lab").warning("ended %d stale SIPp process(es)", len(pids))
 
 
 @pytest.fixture
