@@ -14,7 +14,7 @@ from hotline.asterisk.render import render_all, write_config
 from hotline.prompts import ensure_prompts
 from hotline.secrets import Secrets, load_or_create
 from hotline.settings import Settings
-from ivr import agent_prompts
+from ivr import agent_prompts, queue_choices
 from ivr.menu import WELCOME_12333, Prompt
 
 log = logging.getLogger("hotline.setup")
@@ -46,7 +46,7 @@ def prepare(settings: Settings, progress: Callable[[str], None] = log.info) -> P
 
 def all_prompts() -> tuple[Prompt, ...]:
     """Every prompt the engine plays, generated at set-up."""
-    return (*WELCOME_12333.prompts, *agent_prompts.ALL)
+    return (*WELCOME_12333.prompts, *agent_prompts.ALL, *queue_choices.ALL)
 
 
 def _apply(asterisk: AsteriskInstance, changed: list[str], progress: Callable[[str], None]) -> None:

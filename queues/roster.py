@@ -144,6 +144,16 @@ class Roster:
         reason = "wrap-up done" if disposition is None else f"wrap-up done: {disposition}"
         return self._end_wrapup(slot, now, S.WRAP_UP, reason, disposition)
 
+    def rename_call(self, old: str, new: str) -> AgentSlot | None:
+        """The call an agent holds got a new id (a callback's id becomes its answered leg's)."""
+        code = self._holding.pop(old, None)
+        if code is None:
+            return None
+        slot = self.agents[code]
+        slot.call_id = slot.last_call_id = new
+        self._holding[new] = code
+        return slot
+
     def agent_for_seat(self, seat: str) -> AgentSlot | None:
         code = self._seats.get(seat)
         return None if code is None else self.agents[code]

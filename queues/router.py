@@ -68,6 +68,9 @@ class Router(Roster):
         # The requirements of each kind of call (see CallBook.kinds) at each relax stage.
         self._relaxed: dict[tuple[int, int], Requirements] = {}
         self._seq = 0
+        self.callback_capacity: int | None = None
+        """How many callback calls may be offered now (each one dials an outbound leg);
+        None: no limit. The controller sets it from the legs in use."""
 
     @property
     def calls(self) -> dict[str, WaitingCall]:
@@ -104,6 +107,22 @@ class Router(Roster):
 
     def remove(self, call_id: str) -> WaitingCall | None:
         return self._book.discard(call_id)
+
+    def as_callback(self, call: WaitingCall, callback_id: str) -> int:
+        """Put back a caller (taken out with ``remove``) as a callback under a new id, in the
+        same place: same priority, arrival and sequence."""
+        self._not_held(callback_id)
+        moved = replace(call, call_id=callback_id, callback=True, preferred_agent=None)
+        self._book.add(moved)
+        return self.position(callback_id)
+
+    def restore(self, call: WaitingCall) -> int:
+        """Add a call kept outside the router (a callback after a restart or between
+        attempts), in the place its arrival gives it; it gets a fresh sequence number."""
+        self._not_held(call.call_id)
+        self._seq += 1
+        self._book.add(replace(call, seq=self._seq))
+        return self.position(call.call_id)
 
     def position(self, call_id: str) -> int:
         if call_id not in self._book.calls:
@@ -144,9 +163,12 @@ class Router(Roster):
         # stale as agents are taken (then the pick below finds nobody); a False stays true.
         hopeful: dict[int, bool] = {}
         ranked_for: dict[tuple[int, int], Ranked] = {}
+        legs = self.callback_capacity
         for _key, enqueued_at, _seq, call_id, kind_id in self._book.in_order(now):
             if left == 0:
                 break
+            if legs is not None and legs <= 0 and calls[call_id].callback:
+                continue  # no outbound line for it now; it keeps its place
             hope = hopeful.get(kind_id)
             if hope is None:
                 hope = hopeful[kind_id] = free.any_eligible(kinds[kind_id].loosest)
@@ -164,6 +186,8 @@ class Router(Roster):
                 self._offer(slot, call, kind.policy, decision)
                 taken.add(call_id)
                 left -= 1
+                if legs is not None and call.callback:
+                    legs -= 1
             elif stage == len(kind.policy.relax):
                 hopeful[kind_id] = False
         for call_id in taken:

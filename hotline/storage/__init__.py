@@ -15,12 +15,14 @@ from hotline.storage.records import (
     AgentStateChange,
     CallRecord,
     CallStep,
+    MessageStatus,
     OpenSession,
     Outcome,
     Role,
     SeatRecord,
     StepKind,
     TokenRecord,
+    VoiceMessage,
 )
 from hotline.storage.store import Store
 
@@ -30,6 +32,7 @@ __all__ = [
     "CallRecord",
     "CallStep",
     "ConflictError",
+    "MessageStatus",
     "NotFoundError",
     "OpenSession",
     "Outcome",
@@ -40,4 +43,5 @@ __all__ = [
     "StorageUnavailable",
     "Store",
     "TokenRecord",
+    "VoiceMessage",
 ]

@@ -247,3 +247,42 @@ class AgentStateChangeRow(Base):
     state: Mapped[str] = mapped_column(String(AGENT_STATE_MAX))
     reason: Mapped[str] = mapped_column(String(REASON_MAX))
     at: Mapped[datetime] = mapped_column(index=True)
+
+
+class CallbackRow(Base):
+    """A queued callback (queues.callbacks.Callback): open ones are restored after a restart."""
+
+    __tablename__ = "callbacks"
+
+    id: Mapped[str] = mapped_column(String(CALL_TEXT_LIMITS["uniqueid"]), primary_key=True)
+    call_uniqueid: Mapped[str] = mapped_column(String(CALL_TEXT_LIMITS["uniqueid"]), index=True)
+    number: Mapped[str] = mapped_column(String(CALL_TEXT_LIMITS["caller_number"]))
+    queue: Mapped[str] = mapped_column(String(CALL_TEXT_LIMITS["queue"]))
+    topic: Mapped[str] = mapped_column(String(CALL_TEXT_LIMITS["queue"]))
+    priority: Mapped[int]
+    requirements: Mapped[JsonValue] = mapped_column(StepDetail, nullable=False)
+    queued_at: Mapped[datetime]
+    requested_at: Mapped[datetime] = mapped_column(index=True)
+    # No CHECK on the status, as for agent states: a new status needs no table rebuild.
+    status: Mapped[str] = mapped_column(String(AGENT_STATE_MAX), index=True)
+    attempts: Mapped[int]
+    last_result: Mapped[str] = mapped_column(String(CALL_TEXT_LIMITS["hangup_cause"]))
+    leg_uniqueid: Mapped[str | None] = mapped_column(String(CALL_TEXT_LIMITS["uniqueid"]))
+    agent_code: Mapped[str | None] = mapped_column(String(AGENT_CODE_MAX))
+    updated_at: Mapped[datetime | None]
+
+
+class VoiceMessageRow(Base):
+    __tablename__ = "voice_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_uniqueid: Mapped[str] = mapped_column(String(CALL_TEXT_LIMITS["uniqueid"]), unique=True)
+    caller_number: Mapped[str] = mapped_column(String(CALL_TEXT_LIMITS["caller_number"]))
+    queue: Mapped[str] = mapped_column(String(CALL_TEXT_LIMITS["queue"]))
+    topic: Mapped[str] = mapped_column(String(CALL_TEXT_LIMITS["queue"]))
+    audio: Mapped[str] = mapped_column(String(255))
+    duration_ms: Mapped[int]
+    recorded_at: Mapped[datetime] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    handled_by: Mapped[str | None] = mapped_column(String(AGENT_CODE_MAX))
+    handled_at: Mapped[datetime | None]

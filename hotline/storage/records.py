@@ -51,6 +51,8 @@ class Outcome(enum.StrEnum):
     FALLBACK_ANSWERED = "fallback_answered"
     FALLBACK_ABANDONED = "fallback_abandoned"
     IVR_HANGUP = "ivr_hangup"
+    CALLBACK_REQUESTED = "callback_requested"
+    MESSAGE_LEFT = "message_left"
     IN_PROGRESS = "in_progress"
 
 
@@ -67,6 +69,9 @@ class StepKind(enum.StrEnum):
     ANSWER = "answer"
     TRANSFER = "transfer"
     FALLBACK = "fallback"
+    CALLER_CHOICE = "caller_choice"
+    CALLBACK = "callback"
+    MESSAGE = "message"
     HANGUP = "hangup"
     END = "end"
 
@@ -201,3 +206,32 @@ class AgentStateChange:
         require_max_len("state", self.state, AGENT_STATE_MAX)
         require_max_len("reason", self.reason, REASON_MAX)
         require_aware("at", self.at)
+
+
+class MessageStatus(enum.StrEnum):
+    NEW = "new"
+    HANDLED = "handled"
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceMessage:
+    """A message a caller left instead of waiting; ``audio`` is the file as Asterisk wrote it."""
+
+    call_uniqueid: str
+    caller_number: str
+    queue: str
+    topic: str
+    audio: str
+    duration_ms: int
+    recorded_at: datetime
+    status: MessageStatus = MessageStatus.NEW
+    handled_by: str | None = None
+    handled_at: datetime | None = None
+    id: int | None = None
+
+    def __post_init__(self) -> None:
+        require_max_len("call_uniqueid", self.call_uniqueid, CALL_TEXT_LIMITS["uniqueid"])
+        require_max_len("caller_number", self.caller_number, CALL_TEXT_LIMITS["caller_number"])
+        require_aware("recorded_at", self.recorded_at)
+        require_aware("handled_at", self.handled_at)
+        object.__setattr__(self, "status", MessageStatus(self.status))

@@ -17,7 +17,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.storage import agent_changes, calls, migrate, staff, tokens
+from hotline.storage import agent_changes, calls, followups, migrate, staff, tokens
 from hotline.storage.engine import (
     SQLITE_BEGIN,
     make_engine,
@@ -30,12 +30,15 @@ from hotline.storage.records import (
     AgentRecord,
     AgentStateChange,
     CallRecord,
+    MessageStatus,
     OpenSession,
     Role,
     SeatRecord,
     TokenRecord,
+    VoiceMessage,
     require_aware,
 )
+from queues.callbacks import Callback
 
 log = logging.getLogger(__name__)
 
@@ -199,6 +202,47 @@ class Store:
             raise ValueError(f"until ({until.isoformat()}) is before since ({since.isoformat()})")
         with self._read() as session:
             return agent_changes.load_pause_time(session, since, until)
+
+    # Queued callbacks and voice messages
+
+    def save_callback(self, callback: Callback) -> None:
+        """Insert or update the callback (by id) as it moves through its states."""
+        with self._write() as session:
+            followups.save_callback(session, callback)
+
+    def list_callbacks(
+        self, *, open_only: bool = False, since: datetime | None = None, limit: int = 1000
+    ) -> list[Callback]:
+        """Callbacks requested at or after `since` (only those still to be made, when
+        `open_only`), oldest first, at most `limit`."""
+        require_aware("since", since)
+        _require_limit(limit)
+        with self._read() as session:
+            return followups.load_callbacks(session, open_only, since, limit)
+
+    def save_message(self, message: VoiceMessage) -> int:
+        """Store a caller's voice message (once per call); returns its id."""
+        with self._write() as session:
+            return followups.save_message(session, message)
+
+    def list_messages(
+        self, status: MessageStatus | str | None = None, limit: int = 100
+    ) -> list[VoiceMessage]:
+        """Voice messages, newest first, of one status when given."""
+        _require_limit(limit)
+        wanted = None if status is None else MessageStatus(status)
+        with self._read() as session:
+            return followups.load_messages(session, wanted, limit)
+
+    def get_message(self, message_id: int) -> VoiceMessage | None:
+        with self._read() as session:
+            return followups.load_message(session, message_id)
+
+    def mark_message_handled(self, message_id: int, by: str, at: datetime) -> bool:
+        """Record who dealt with the message; False when there is no such message."""
+        require_aware("at", at)
+        with self._write() as session:
+            return followups.mark_handled(session, message_id, by, at)
 
     # API tokens
 

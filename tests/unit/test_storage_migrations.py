@@ -34,6 +34,8 @@ postgres_admin_url = support.postgres_admin_url
 postgres_url = support.postgres_url
 
 APP_TABLES = {
+    "callbacks",
+    "voice_messages",
     "calls",
     "call_steps",
     "agents",
@@ -313,3 +315,32 @@ def test_after_the_0002_round_trip_calls_still_reject_an_unknown_outcome(
 
     with pytest.raises(IntegrityError), raw_engine.begin() as connection:
         connection.execute(text("UPDATE calls SET outcome = 'lost'"))
+
+
+def test_downgrading_0003_restores_the_0002_schema_exactly(
+    database_url: str, raw_engine: Engine
+) -> None:
+    migrate.upgrade(database_url, "0002")
+    schema_0002 = schema_of(raw_engine)
+
+    migrate.upgrade(database_url)
+    migrate.downgrade(database_url, "0002")
+
+    assert schema_of(raw_engine) == schema_0002
+
+
+def test_a_callback_outcome_is_kept_at_head_and_becomes_abandoned_below_0003(
+    database_url: str, raw_engine: Engine
+) -> None:
+    migrate.upgrade(database_url, "0001")
+    write_0001_call(raw_engine)
+    migrate.upgrade(database_url)
+    with raw_engine.begin() as connection:
+        connection.execute(text("UPDATE calls SET outcome = 'callback_requested'"))
+
+    migrate.downgrade(database_url, "0002")
+
+    with raw_engine.connect() as connection:
+        assert connection.execute(text("SELECT outcome FROM calls")).scalar_one() == "abandoned"
+    with pytest.raises(IntegrityError), raw_engine.begin() as connection:
+        connection.execute(text("UPDATE calls SET outcome = 'message_left'"))
