@@ -145,7 +145,9 @@ class Controller:
             position = self.router.position(uniqueid)
         at = self.clock.wall()
         trace.enter_queue(queue, topic, position, at)
-        self.publisher.publish(CallQueued(at, uniqueid, queue, position))
+        status = self.queue_status(uniqueid)
+        estimate = status[1] if status is not None else None
+        self.publisher.publish(CallQueued(at, uniqueid, queue, position, estimate))
         waiter: asyncio.Future[Offer] = asyncio.get_running_loop().create_future()
         self._waiters[uniqueid] = waiter
         self._routable_since[uniqueid] = self.clock.mono()

@@ -57,6 +57,8 @@ class CallQueued(Event):
     call_id: str
     queue: str
     position: int
+    estimated_wait_s: float | None = None
+    """The wait the caller would be told on entry (None until handling times are known)."""
 
 
 @dataclass(frozen=True)
