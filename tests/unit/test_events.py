@@ -20,6 +20,8 @@ def value_for(name: str, hint: object) -> object:
         return f"{name}-1"
     if hint is int:
         return 7
+    if hint == float | None:
+        return 12.5
     assert hint == int | None, f"no sample value for {name}: {hint}"
     return None
 
