@@ -14,7 +14,6 @@ from dataclasses import dataclass
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 _CHANNELS = re.compile(r"(\d+) active channels?")
 _CALLS = re.compile(r"(\d+) active calls?")
-_UPTIME = re.compile(r"\d+:\d\d:\d\d")
 
 
 def cpu_seconds(pid: int) -> float | None:
@@ -84,6 +83,13 @@ class RtpLeg:
     channel: str
     received: int
     lost: int
+    """Asterisk's count of packets not received, from the RTP sequence numbers; below 0 when
+    more arrived than the numbers span (duplicates, a sender that restarted its numbering)."""
+
+    @property
+    def loss_pct(self) -> float:
+        expected = self.received + max(0, self.lost)
+        return 100 * max(0, self.lost) / expected if expected else 0.0
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,8 @@ class RtpLoss:
     legs: int
     received: int
     lost: int
+    legs_over_1pct: int = 0
+    legs_negative: int = 0
 
     @property
     def pct(self) -> float | None:
@@ -98,38 +106,51 @@ class RtpLoss:
         return round(100 * self.lost / expected, 3) if expected else None
 
 
+# `` %8.8s %-18.18s %-8.8s %-6.6s %6u%s %6u%s %3u %7.3f %6u%s %6u%s ...`` (channels/pjsip/
+# cli_commands.c): bridge id (blank outside a bridge), channel without "PJSIP/", uptime, codec
+# (blank before one is chosen), then receive count and lost, each divided by 1000 and followed
+# by "K" above 100000, percent, jitter, and the same for transmit.
+_STATS_ROW = re.compile(
+    r"^\s*(?:(?P<bridge>[0-9a-f]{1,8})\s+)?(?P<channel>\S+)\s+(?P<uptime>\d+:\d\d:\d\d)\s+"
+    r"(?:(?P<codec>[A-Za-z][\w.]*)\s+)?(?P<rx>\d+)(?P<rxk>K?)\s+(?P<lost>\d+)(?P<lostk>K?)\s+"
+    r"\d+\s+\d+\.\d+\s+\d+K?\s+\d+K?\s"
+)
+_UNSIGNED = 2**32
+
+
 def parse_channelstats(text: str) -> list[RtpLeg]:
     """``pjsip show channelstats``: each channel's received packets and lost packets.
 
-    A row is ``[BridgeId] ChannelId UpTime Codec RxCount RxLost RxPct RxJitter TxCount ...``
-    (Asterisk 22 prints the channel without ``PJSIP/``, e.g. ``trunk-00000087``); the bridge
-    column is empty for a channel not in a bridge, so columns are found from the uptime on.
-    Counts may carry K/M suffixes. Rows of channels still being set up ("not valid") are skipped.
+    Rows of channels still being set up ("not valid") or in direct media are skipped. Asterisk
+    prints the lost count as unsigned: a negative count (more packets than the sequence numbers
+    span) comes out near 2^32, or 4294967K; it is read back as negative.
     """
     legs = []
     for line in text.splitlines():
-        tokens = line.split()
-        at = next((i for i, t in enumerate(tokens) if i > 0 and _UPTIME.fullmatch(t)), None)
-        if at is None or len(tokens) < at + 4:
+        row = _STATS_ROW.match(line)
+        if row is None:
             continue
-        received, lost = _count(tokens[at + 2]), _count(tokens[at + 3])
-        if received is None or lost is None:
-            continue
-        legs.append(RtpLeg(tokens[at - 1].removeprefix("PJSIP/"), received, lost))
+        received = _scaled(row["rx"], row["rxk"])
+        lost = _scaled(row["lost"], row["lostk"])
+        if lost >= _UNSIGNED // 2:
+            lost -= _UNSIGNED
+        legs.append(RtpLeg(row["channel"].removeprefix("PJSIP/"), received, lost))
     return legs
 
 
 def rtp_loss(legs: list[RtpLeg], prefix: str = "") -> RtpLoss:
+    """Loss over the legs whose channel starts with ``prefix``: lost / (received + lost), a
+    negative count counting as none lost (and counted apart)."""
     chosen = [leg for leg in legs if leg.channel.startswith(prefix)]
     return RtpLoss(
-        len(chosen), sum(leg.received for leg in chosen), sum(leg.lost for leg in chosen)
+        legs=len(chosen),
+        received=sum(leg.received for leg in chosen),
+        lost=sum(max(0, leg.lost) for leg in chosen),
+        legs_over_1pct=sum(1 for leg in chosen if leg.loss_pct > 1.0),
+        legs_negative=sum(1 for leg in chosen if leg.lost < 0),
     )
 
 
-def _count(token: str) -> int | None:
-    scale = {"K": 1_000, "M": 1_000_000}.get(token[-1:].upper(), 1)
-    number = token[:-1] if scale > 1 else token
-    try:
-        return round(float(number) * scale)
-    except ValueError:
-        return None
+def _scaled(digits: str, suffix: str) -> int:
+    # "1234K" is Asterisk's 1234567 // 1000: the thousands are all that is left of it.
+    return int(digits) * (1000 if suffix == "K" else 1)

@@ -74,6 +74,8 @@ class Progress:
     channels: int | None
     asterisk_pct: float
     controller_pct: float
+    callers_pct: float
+    agents_pct: float
 
     def line(self, engine: str) -> str:
         channels = "?" if self.channels is None else str(self.channels)
@@ -81,7 +83,8 @@ class Progress:
             f"\r[load {engine}] {self.elapsed_s:5.0f}s · placed {self.placed} · "
             f"up {self.in_progress} · answered {self.answered} · failed {self.failed} · "
             f"channels {channels} · asterisk {self.asterisk_pct:3.0f}% · "
-            f"controller {self.controller_pct:3.0f}%   "
+            f"controller {self.controller_pct:3.0f}% · sipp callers {self.callers_pct:3.0f}% "
+            f"agents {self.agents_pct:3.0f}%   "
         )
 
 
@@ -90,6 +93,37 @@ def service_level(waits_ms: Sequence[int], threshold_ms: int = 15_000) -> float 
     if not waits_ms:
         return None
     return round(sum(1 for w in waits_ms if w <= threshold_ms) / len(waits_ms), 4)
+
+
+EWT_WITHIN_S = 30.0
+EWT_WITHIN_SHARE = 0.25
+
+
+def ewt_accuracy(pairs: Sequence[tuple[float, float]]) -> dict[str, Any]:
+    """How close the estimated waits (told on entry) came to the actual waits, in seconds.
+
+    ``pairs`` are (estimated, actual). An estimate counts as within when it is off by at most
+    30 s or 25 % of the actual wait, whichever is wider (a caller told "about 2 minutes" who
+    waits 2:25 was told well; 40 s off on a 10-minute wait is still within). Bias is the mean
+    of estimated minus actual: above 0, callers were told to expect longer than they waited.
+    """
+    errors = [abs(estimated - actual) for estimated, actual in pairs]
+    within = sum(
+        1
+        for (_, actual), error in zip(pairs, errors, strict=True)
+        if error <= max(EWT_WITHIN_S, EWT_WITHIN_SHARE * actual)
+    )
+    return {
+        "ewt_samples": len(pairs),
+        "ewt_abs_error_s_p50": _round(percentile(errors, 50)),
+        "ewt_abs_error_s_p90": _round(percentile(errors, 90)),
+        "ewt_bias_s": _round(statistics.fmean(e - a for e, a in pairs)) if pairs else None,
+        "ewt_within_30s_or_25pct": round(within / len(pairs), 4) if pairs else None,
+    }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
 
 
 def asa(waits_ms: Sequence[int]) -> int | None:

@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Any
 from ami import AmiClient
 from ami.messages import Event as AmiEvent
 from hotline.asterisk.instance import AsteriskInstance
-from hotline.load import probes, report, traffic
+from hotline.load import probes, report, summary, traffic
 from hotline.load.options import LoadOptions
-from hotline.load.tally import ABANDONED, ANSWERED, HotlineTally, NativeTally, RawTimings, Tally
+from hotline.load.tally import HotlineTally, NativeTally, RawTimings, Tally
 from hotline.prompts import prompt_stem
 from hotline.routing_policy import SPECIALIST_SKILLS
 from hotline.settings import Settings
@@ -43,19 +43,6 @@ NATIVE_NUMBER = "12399"
 NATIVE_QUEUE = "hotline-native"
 STATS_BEFORE_END_S = 3.0
 SETTLE_S = 30.0
-
-
-@dataclass
-class Samples:
-    """What the monitor saw, second by second."""
-
-    max_callers: int = 0
-    max_channels: int = 0
-    max_calls: int = 0
-    last_channels: int | None = None
-    rtp_legs: list[probes.RtpLeg] = field(default_factory=list)
-    rtp_at_s: float | None = None
-    placed: int = 0
 
 
 @dataclass
@@ -99,16 +86,16 @@ async def run_load(base: Settings, options: LoadOptions) -> int:
     _stop_on_signals(asyncio.current_task())
     try:
         await _start_engine(lab, options, [s for g in groups for s in g.seats])
-        summary = await _drive(lab, options, groups)
+        result = await _drive(lab, options, groups)
     except asyncio.CancelledError:
         _say("load: interrupted; stopping SIPp and hanging up the run's calls")
         await _stop(lab, options, interrupted=True)
         return 130
     await _stop(lab, options, interrupted=False)
-    summary["duration_s"] = round(time.monotonic() - started, 1)
-    summary["workdir"] = str(workdir)
-    _print_summary(report.ordered(summary), options.json)
-    return 0 if summary["failed"] == 0 and summary["calls"] > 0 else 1
+    result["duration_s"] = round(time.monotonic() - started, 1)
+    result["workdir"] = str(workdir)
+    _print_summary(report.ordered(result), options.json)
+    return 0 if result["failed"] == 0 and result["calls"] > 0 else 1
 
 
 # ---- engines ------------------------------------------------------------------------------
@@ -191,26 +178,32 @@ async def _drive(
         target=f"127.0.0.1:{settings.sip_port}",
         service=settings.service_number if options.engine == "hotline" else NATIVE_NUMBER,
         local_port=int(settings.trunk_match.rsplit(":", 1)[1]),
-        audio_ms=min(900, options.duration_s + 180) * 1000,
         timeout_s=bound_s,
     )  # fmt: skip
     lab.sipps.append(callers)
     asterisk_pid = lab.prepared.asterisk.pid()
-    ast_cpu = probes.CpuMeter(asterisk_pid or -1)
-    own_cpu = probes.CpuMeter(os.getpid())
-    ast_cpu.start()
-    own_cpu.start()
     await callers.start()
-    samples = await _monitor(
-        lab, options, callers, ast_cpu=ast_cpu, own_cpu=own_cpu, bound_s=bound_s
+    meters = summary.Meters(
+        asterisk=probes.CpuMeter(asterisk_pid or -1),
+        controller=probes.CpuMeter(os.getpid()),
+        callers=probes.CpuMeter(_pid(callers)),
+        agents=[probes.CpuMeter(_pid(agent)) for agent in agents],
     )
+    meters.start()
+    samples = await _monitor(lab, options, callers, meters=meters, bound_s=bound_s)
     stats = callers.stats(callers.process.returncode if callers.process else None)
     await _settle(lab.tally, stats.successful + stats.failed)
-    rss = probes.rss_mb(os.getpid())
-    return _summary(
-        lab, options, samples, stats,
-        ast_cpu=ast_cpu, own_cpu=own_cpu, rss=rss, asterisk_pid=asterisk_pid,
-    )  # fmt: skip
+    outcome = summary.Outcome(
+        options=options,
+        tally=lab.tally,
+        timings=lab.timings,
+        registry=lab.app.metrics.registry if lab.app is not None else None,
+        callers=callers,
+        stats=stats,
+        rss=probes.rss_mb(os.getpid()),
+        asterisk_pid=asterisk_pid,
+    )
+    return summary.build(outcome, samples, meters)
 
 
 async def _monitor(
@@ -218,12 +211,10 @@ async def _monitor(
     options: LoadOptions,
     callers: runner.SippInstance,
     *,
-    ast_cpu: probes.CpuMeter,
-    own_cpu: probes.CpuMeter,
+    meters: summary.Meters,
     bound_s: int,
-) -> Samples:
-    samples = Samples()
-    asterisk = lab.prepared.asterisk
+) -> summary.Samples:
+    samples = summary.Samples(loadavg_start=os.getloadavg())
     assert callers.process is not None
     start = time.monotonic()
     quit_sent = False
@@ -232,26 +223,48 @@ async def _monitor(
             await asyncio.wait_for(asyncio.shield(callers.process.wait()), 1.0)
         elapsed = time.monotonic() - start
         if samples.rtp_at_s is None and elapsed >= options.duration_s - STATS_BEFORE_END_S:
-            text = await asyncio.to_thread(asterisk.rx, "pjsip show channelstats", 30)
-            samples.rtp_legs, samples.rtp_at_s = probes.parse_channelstats(text), elapsed
+            await _sample_rtp(lab, samples, elapsed)
+            samples.loadavg_end = os.getloadavg()
         if not quit_sent and elapsed >= options.duration_s:
             callers.quit_softly()
             quit_sent = True
         if elapsed > bound_s:
             await callers.stop()
-        _sample(samples, callers, await asyncio.to_thread(asterisk.rx, "core show channels count"))
-        progress = report.Progress(
-            elapsed, samples.placed, _int(callers.live(), "CurrentCall"), lab.tally.answered,
-            _int(callers.live(), "FailedCall(C)"), samples.last_channels,
-            ast_cpu.sample(), own_cpu.sample(),
-        )  # fmt: skip
-        sys.stderr.write(progress.line(options.engine))
-        sys.stderr.flush()
+        count = await asyncio.to_thread(lab.prepared.asterisk.rx, "core show channels count")
+        _sample(samples, callers, count)
+        _progress(lab, options, samples, callers, meters=meters, elapsed=elapsed)
     sys.stderr.write("\n")
     return samples
 
 
-def _sample(samples: Samples, callers: runner.SippInstance, count_text: str) -> None:
+async def _sample_rtp(lab: Lab, samples: summary.Samples, elapsed: float) -> None:
+    """Asterisk's RTP counters of every channel, kept raw in the run's files as well."""
+    text = await asyncio.to_thread(lab.prepared.asterisk.rx, "pjsip show channelstats", 30)
+    (lab.workdir / "channelstats.txt").write_text(text, encoding="utf-8")
+    samples.rtp_legs, samples.rtp_at_s = probes.parse_channelstats(text), elapsed
+
+
+def _progress(
+    lab: Lab,
+    options: LoadOptions,
+    samples: summary.Samples,
+    callers: runner.SippInstance,
+    *,
+    meters: summary.Meters,
+    elapsed: float,
+) -> None:
+    live = callers.live()
+    agents_pct = sum(meter.sample() for meter in meters.agents)
+    progress = report.Progress(
+        elapsed, samples.placed, _int(live, "CurrentCall"), lab.tally.answered,
+        _int(live, "FailedCall(C)"), samples.last_channels,
+        meters.asterisk.sample(), meters.controller.sample(), meters.callers.sample(), agents_pct,
+    )  # fmt: skip
+    sys.stderr.write(progress.line(options.engine))
+    sys.stderr.flush()
+
+
+def _sample(samples: summary.Samples, callers: runner.SippInstance, count_text: str) -> None:
     live = callers.live()
     samples.placed = max(samples.placed, _int(live, "TotalCallCreated"))
     samples.max_callers = max(samples.max_callers, _int(live, "CurrentCall"))
@@ -260,6 +273,10 @@ def _sample(samples: Samples, callers: runner.SippInstance, count_text: str) -> 
         samples.max_channels = max(samples.max_channels, counted[0])
         samples.max_calls = max(samples.max_calls, counted[1])
         samples.last_channels = counted[0]
+
+
+def _pid(instance: runner.SippInstance) -> int:
+    return instance.process.pid if instance.process is not None else -1
 
 
 async def _settle(tally: Tally, calls: int) -> None:
@@ -305,74 +322,6 @@ async def _stop(lab: Lab, options: LoadOptions, *, interrupted: bool) -> None:
         await asyncio.to_thread(_native_config, lab.prepared.asterisk, seats, "", False)
 
 
-# ---- the summary --------------------------------------------------------------------------
-def _summary(
-    lab: Lab,
-    options: LoadOptions,
-    samples: Samples,
-    stats: runner.SippStats,
-    *,
-    ast_cpu: probes.CpuMeter,
-    own_cpu: probes.CpuMeter,
-    rss: float | None,
-    asterisk_pid: int | None,
-) -> dict[str, Any]:
-    tally = lab.tally
-    calls = stats.successful + stats.failed
-    answered, abandoned = tally.count(ANSWERED), tally.count(ABANDONED)
-    failed = max(stats.failed, calls - answered - abandoned)
-    offers = lab.timings.offer_s if lab.timings else []
-    routing = lab.timings.routing_s if lab.timings else []
-    agi_p99 = agi_p50 = None
-    if lab.app is not None:
-        registry = lab.app.metrics.registry
-        name = "hotline_agi_command_seconds"
-        agi_p99 = report.histogram_quantile(registry, name, 0.99, report.LONG_AGI_COMMANDS)
-        agi_p50 = report.histogram_quantile(registry, name, 0.50, report.LONG_AGI_COMMANDS)
-    all_legs = probes.rtp_loss(samples.rtp_legs)
-    hotline = options.engine == "hotline"
-    return {
-        "engine": options.engine,
-        "calls": calls,
-        "answered": answered,
-        "failed": failed,
-        "abandoned": abandoned,
-        "max_concurrent": samples.max_callers,
-        "asa_ms": report.asa(tally.waits_ms),
-        "sl_15s": report.service_level(tally.waits_ms),
-        "offer_latency_ms_p50": report.ms(report.percentile(offers, 50)),
-        "offer_latency_ms_p99": report.ms(report.percentile(offers, 99)),
-        "agi_rtt_ms_p99": report.ms(agi_p99),
-        "controller_cpu_pct": round(own_cpu.average_pct(), 1) if hotline else None,
-        "asterisk_cpu_pct": round(ast_cpu.average_pct(), 1),
-        "controller_rss_mb": round(rss, 1) if hotline and rss is not None else None,
-        "rtp_loss_pct": all_legs.pct,
-        "rtp_loss_pct_callers": probes.rtp_loss(samples.rtp_legs, "trunk-").pct,
-        "rtp_loss_pct_agents": probes.rtp_loss(samples.rtp_legs, "seat").pct,
-        "rtp_legs_sampled": all_legs.legs,
-        "rtp_packets_sampled": all_legs.received,
-        "rtp_sampled_at_s": round(samples.rtp_at_s, 1) if samples.rtp_at_s else None,
-        "agi_rtt_ms_p50": report.ms(agi_p50),
-        "routing_decision_ms_p99": report.ms(report.percentile(routing, 99), 3),
-        "max_wait_ms": max(tally.waits_ms, default=None),
-        "asterisk_channels_max": samples.max_channels,
-        "asterisk_calls_max": samples.max_calls,
-        "asterisk_cpu_peak_pct": round(ast_cpu.peak_pct, 1),
-        "load_process_cpu_pct": round(own_cpu.average_pct(), 1),
-        "asterisk_rss_mb": _round(probes.rss_mb(asterisk_pid) if asterisk_pid else None),
-        "sipp_successful": stats.successful,
-        "sipp_failed": stats.failed,
-        "engine_arrivals": tally.arrived,
-        "fallback": tally.count(("fallback_answered", "fallback_abandoned")),
-        "concurrent": options.concurrent,
-        "agents": options.agents,
-        "rate": options.rate,
-        "ring": str(options.ring),
-        "talk": str(options.talk),
-        "cpus": os.cpu_count(),
-    }
-
-
 def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
     _say("summary: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
     if as_json:
@@ -385,10 +334,6 @@ def _int(values: dict[str, str], key: str) -> int:
         return int(values.get(key, "0") or 0)
     except ValueError:
         return 0
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 1)
 
 
 def _raise_fd_limit() -> None:

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 
 from ami.messages import Event as AmiEvent
-from hotline.events import CallAnswered, CallArrived, CallEnded, Event
+from hotline.events import CallAnswered, CallArrived, CallEnded, CallQueued, Event
 from hotline.metrics import Metrics
 
 ANSWERED = ("answered",)
@@ -29,19 +29,54 @@ class Tally:
         return sum(1 for outcome in self.ended.values() if outcome in outcomes)
 
 
+@dataclass(frozen=True)
+class EwtSample:
+    """What a caller would have been told on entering the queue, and how long they waited."""
+
+    estimated_s: float
+    actual_s: float
+
+
 @dataclass
 class HotlineTally(Tally):
-    """An EventHub sink: the controller's typed events."""
+    """An EventHub sink: the controller's typed events.
+
+    The estimated wait is the one published when the caller first entered a queue (a caller
+    moved on by an overflow rule keeps it: their wait is counted from that first entry too);
+    answered calls pair it with their wait. Abandoned callers' waits are cut short, so they are
+    not compared.
+    """
+
+    queued: dict[str, int] = field(default_factory=dict)
+    """First queue entries by queue: the keys callers pressed, as the controller heard them."""
+    estimates: dict[str, float | None] = field(default_factory=dict)
+    ewt: list[EwtSample] = field(default_factory=list)
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, CallArrived):
             self.arrived += 1
+        elif isinstance(event, CallQueued):
+            self._queued(event)
         elif isinstance(event, CallAnswered):
             self.answered += 1
             self.waits_ms.append(event.wait_ms)
+            estimate = self.estimates.get(event.call_id)
+            if estimate is not None:
+                self.ewt.append(EwtSample(estimate, event.wait_ms / 1000))
         elif isinstance(event, CallEnded):
             self.ended[event.call_id] = event.outcome
             self.changed.set()
+
+    @property
+    def ewt_unknown(self) -> int:
+        """Callers who entered a queue before any estimate could be made."""
+        return sum(1 for estimate in self.estimates.values() if estimate is None)
+
+    def _queued(self, event: CallQueued) -> None:
+        if event.call_id in self.estimates:
+            return
+        self.estimates[event.call_id] = event.estimated_wait_s
+        self.queued[event.queue] = self.queued.get(event.queue, 0) + 1
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """The SIPp parties of a load run: agent softphones spread over several UAS processes (one RTP
-echo socket each: one socket for all seats loses audio past ~300 calls), and one caller UAC."""
+echo socket each: one socket for all seats loses audio past ~300 calls), and one caller UAC
+(``rtp_stream``: one RTP socket per call, played by a small pool of threads)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hotline.load.options import LoadOptions
-from hotline.sipp import runner
-from hotline.sipp.runner import AgentProfile, Caller, CallerPath
+from hotline.sipp import load_parties, runner
+from hotline.sipp.load_parties import AgentProfile
+from hotline.sipp.runner import Caller, CallerPath
 
 AGENT_BASE_PORT = 6001
 AGENT_CONTROL_BASE = 8891
 AGENT_MEDIA_BASE = 32000
 AGENT_MEDIA_STEP = 500
 CALLER_CONTROL_PORT = 8881
-CALLER_MEDIA_PORT = 30000
+CALLER_MEDIA_PORT = 40000
+"""rtp_stream binds a port pair per call from here up, clear of the agents' echo ports."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ def agent_instances(
     workdir: Path, groups: list[AgentGroup], timeout_s: int
 ) -> list[runner.SippInstance]:
     return [
-        runner.load_agents(
+        load_parties.load_agents(
             workdir,
             local_port=group.port,
             profiles=group.profiles,
@@ -83,7 +86,6 @@ def caller_instance(
     target: str,
     service: str,
     local_port: int,
-    audio_ms: int,
     timeout_s: int,
 ) -> runner.SippInstance:
     paths = [CallerPath(keys) for keys in options.keys]
@@ -91,7 +93,7 @@ def caller_instance(
         Caller(f"1391{n:07d}", f"load caller {n}", n % len(paths))
         for n in range(options.calls_bound)
     ]
-    return runner.load_callers(
+    return load_parties.load_callers(
         workdir,
         target=target,
         service=service,
@@ -100,7 +102,6 @@ def caller_instance(
         paths=paths,
         rate_per_s=options.rate,
         limit=options.concurrent,
-        audio_ms=audio_ms,
         timeout_s=timeout_s,
         control_port=CALLER_CONTROL_PORT,
         media_port=CALLER_MEDIA_PORT,

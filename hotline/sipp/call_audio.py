@@ -1,11 +1,17 @@
-"""A caller's whole side of the audio as one pcap for SIPp's ``play_pcap_audio``.
+"""A load caller's audio as files for SIPp's ``rtp_stream`` action (one RTP socket per call).
 
-SIPp replays a capture as it is: it does not renumber RTP. Two captures played one after the
-other in a call (audio, then keys) restart the sequence numbers and Asterisk counts the jump as
-loss or drops the keys as late. So a load caller's audio and its DTMF keys are written into one
-stream: G.711 µ-law every 20 ms from the answer on, RFC 4733 events for the keys at the
-caller's moments (audio pauses while a key sounds), one SSRC, sequence numbers and timestamps
-that only grow.
+``play_pcap_audio`` costs SIPp one thread per call (600 callers: 600 threads sending 30,000
+packets a second from one shared source port); ``rtp_stream`` plays from a small pool of
+threads, each call from its own socket, with sequence numbers that continue across files and
+timestamps from the clock. So a caller streams G.711 µ-law voice (a raw file, looped) and, for
+each key, switches the same stream to a short file of RFC 4733 events, then back to voice.
+
+SIPp 3.6.1 plays only payload types it knows (0, 8, 18, 98); 98 is dynamic, sent as 50-byte
+packets every 30 ms, so the caller's SDP maps 98 to ``telephone-event/8000`` and each
+50-byte chunk of a key file starts with one 4-byte RFC 4733 event (the rest is padding that
+Asterisk does not read). A key is 4 packets without the end bit, then exactly one with it:
+SIPp gives every packet a new timestamp, and Asterisk takes each end packet with a newer
+timestamp as another key press. (A lost end packet is still ended by Asterisk's DTMF timeout.)
 """
 
 from __future__ import annotations
@@ -14,73 +20,44 @@ import math
 import struct
 from pathlib import Path
 
-from hotline.sipp.dtmf_pcap import _PCAP_HEADER, EVENT_CODES, _record
+from hotline.sipp.dtmf_pcap import EVENT_CODES
 
-PCMU = 0
-TELEPHONE_EVENT = 101
-FRAME_MS = 20
+DTMF_PAYLOAD_TYPE = 98
+DTMF_PACKET_BYTES = 50
+DTMF_PACKET_MS = 30
+TONE_PACKETS = 4
+VOICE_PAYLOAD_TYPE = 0
 SAMPLES_PER_MS = 8
-TONE_MS = 120
-END_REPEATS = 3
-SSRC = 0x4C4F4144  # "LOAD"
+VOLUME = 10
 
 
-def write_call_audio(
-    path: Path, keys: str, *, first_key_ms: int, between_keys_ms: int, length_ms: int
-) -> float:
-    """Write length_ms of audio with ``keys`` pressed from first_key_ms on; return seconds."""
-    unknown = [k for k in keys if k not in EVENT_CODES]
-    if unknown:
-        raise ValueError(f"not DTMF keys: {unknown!r}")
-    tones = [first_key_ms + i * (TONE_MS + between_keys_ms) for i in range(len(keys))]
-    frame = _voice_frame()
-    seq = 1
-    with path.open("wb") as handle:
-        handle.write(_PCAP_HEADER)
-        at = 0
-        pending = list(zip(tones, keys, strict=True))
-        marker = True
-        while at < length_ms:
-            if pending and pending[0][0] <= at:
-                start, key = pending.pop(0)
-                for packet_at, payload in _key_packets(key, start, seq):
-                    handle.write(_record(packet_at, payload))
-                    seq += 1
-                at = start + TONE_MS + FRAME_MS
-                marker = True
-                continue
-            header = _rtp_header(PCMU, seq, at * SAMPLES_PER_MS, marker=marker)
-            handle.write(_record(at, header + frame))
-            seq += 1
-            marker = False
-            at += FRAME_MS
-    return length_ms / 1000
+def key_stream_ms() -> int:
+    """How long one key's file plays (its packets, the end packet included)."""
+    return (TONE_PACKETS + 1) * DTMF_PACKET_MS
 
 
-def _key_packets(key: str, start_ms: int, seq: int) -> list[tuple[int, bytes]]:
-    packets = []
-    timestamp = start_ms * SAMPLES_PER_MS
-    ticks = [(ms, False) for ms in range(0, TONE_MS, FRAME_MS)] + [(TONE_MS, True)] * END_REPEATS
-    for tick, end in ticks:
-        duration = min(tick + FRAME_MS, TONE_MS) * SAMPLES_PER_MS
-        event = struct.pack("!BBH", EVENT_CODES[key], (0x80 if end else 0) | 10, duration)
-        header = _rtp_header(TELEPHONE_EVENT, seq, timestamp, marker=tick == 0 and not end)
-        packets.append((start_ms + tick, header + event))
-        seq += 1
-    return packets
+def write_key_stream(path: Path, key: str) -> None:
+    """One key as RFC 4733 events in 50-byte chunks for ``rtp_stream="file,1,98"``."""
+    if key not in EVENT_CODES:
+        raise ValueError(f"not a DTMF key: {key!r}")
+    chunks = [_event_chunk(key, n, end=False) for n in range(1, TONE_PACKETS + 1)]
+    chunks.append(_event_chunk(key, TONE_PACKETS, end=True))
+    path.write_bytes(b"".join(chunks))
 
 
-def _rtp_header(payload_type: int, seq: int, timestamp: int, *, marker: bool) -> bytes:
-    second = (0x80 if marker else 0) | payload_type
-    return struct.pack("!BBHII", 0x80, second, seq & 0xFFFF, timestamp & 0xFFFFFFFF, SSRC)
-
-
-def _voice_frame() -> bytes:
-    """20 ms of a quiet 400 Hz tone in µ-law (a whole number of periods: every frame alike)."""
-    samples = FRAME_MS * SAMPLES_PER_MS
-    return bytes(
-        _ulaw(round(3000 * math.sin(2 * math.pi * 400 * n / 8000))) for n in range(samples)
+def write_voice(path: Path, seconds: int = 1) -> None:
+    """``seconds`` of a quiet 400 Hz tone in raw µ-law (whole periods: it loops seamlessly)."""
+    samples = seconds * 1000 * SAMPLES_PER_MS
+    path.write_bytes(
+        bytes(_ulaw(round(3000 * math.sin(2 * math.pi * 400 * n / 8000))) for n in range(samples))
     )
+
+
+def _event_chunk(key: str, packets: int, *, end: bool) -> bytes:
+    duration = packets * DTMF_PACKET_MS * SAMPLES_PER_MS
+    flags = (0x80 if end else 0) | VOLUME
+    event = struct.pack("!BBH", EVENT_CODES[key], flags, duration)
+    return event + bytes(DTMF_PACKET_BYTES - len(event))
 
 
 def _ulaw(sample: int) -> int:

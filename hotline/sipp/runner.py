@@ -22,8 +22,8 @@ from pathlib import Path
 
 import jinja2
 
-from hotline.sipp.call_audio import write_call_audio
 from hotline.sipp.dtmf_pcap import write_dtmf_pcap
+from hotline.sipp.reaper import die_with_parent
 
 log = logging.getLogger("hotline.sipp")
 
@@ -59,6 +59,19 @@ class SippStats:
     exit_code: int | None
 
 
+@dataclass(frozen=True)
+class UacShape:
+    """Where a SIPp UAC calls and how much: the options every caller instance shares."""
+
+    target: str
+    service: str
+    local_port: int
+    calls: int
+    rate_per_s: float
+    limit: int
+    timeout_s: int
+
+
 @dataclass
 class SippInstance:
     name: str
@@ -85,6 +98,8 @@ class SippInstance:
                 stderr=asyncio.subprocess.STDOUT,
                 cwd=self.workdir,
                 start_new_session=True,
+                # Killed with us, however we end (SIGKILL included): see reaper.py.
+                preexec_fn=die_with_parent(),
             )
 
     async def wait(self, timeout: float) -> SippStats:
@@ -213,21 +228,13 @@ def callers(
         encoding="utf-8",
     )
     injection = workdir / f"{name}.csv"
-    injection.write_text(_injection(people), encoding="utf-8")
+    injection.write_text(injection_text(people), encoding="utf-8")
     instance = SippInstance(name=name, workdir=workdir)
-    rate_per_min = max(1, round(rate_per_s * 60))
-    instance.argv = [
-        sipp_binary(), target,
-        "-sf", str(scenario),
-        "-inf", str(injection),
-        "-s", service,
-        "-p", str(local_port),
-        "-m", str(len(people)),
-        "-r", str(rate_per_min), "-rp", "60000",
-        "-l", str(limit),
-        "-timeout", f"{timeout_s}s",
-        *common_flags(control_port, media_port, instance.stats_file, instance.errors_file),
-    ]  # fmt: skip
+    instance.argv = uac_argv(
+        instance, scenario, injection,
+        UacShape(target, service, local_port, len(people), rate_per_s, limit, timeout_s),
+        control_port=control_port, media_port=media_port,
+    )  # fmt: skip
     return instance
 
 
@@ -258,93 +265,32 @@ def agents(
     return instance
 
 
-@dataclass(frozen=True)
-class AgentProfile:
-    """One way a load agent handles an offer: how long it rings, how long the agent talks."""
-
-    ring_ms: int
-    talk_ms: int
-
-
-def load_callers(
-    workdir: Path,
+def uac_argv(
+    instance: SippInstance,
+    scenario: Path,
+    injection: Path,
+    shape: UacShape,
     *,
-    target: str,
-    service: str,
-    local_port: int,
-    people: Sequence[Caller],
-    paths: Sequence[CallerPath],
-    rate_per_s: float,
-    limit: int,
-    audio_ms: int,
-    timeout_s: int,
-    name: str = "load_callers",
-    control_port: int = 8881,
-    media_port: int = 30000,
-) -> SippInstance:
-    """One SIPp UAC for a load run: callers with audio (and their keys in it) from the answer."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    views = []
-    for index, path in enumerate(paths):
-        pcap = workdir / f"{name}_path{index}.pcap"
-        write_call_audio(
-            pcap, path.keys, first_key_ms=path.first_key_ms,
-            between_keys_ms=path.between_keys_ms, length_ms=audio_ms,
-        )  # fmt: skip
-        views.append({"keys": path.keys or "none", "pcap": str(pcap), "pcap_name": pcap.name})
-    scenario = workdir / f"{name}.xml"
-    scenario.write_text(
-        render_scenario(
-            "load_caller",
-            paths=views,
-            answer_timeout_ms=30_000,
-            wait_for_bye_ms=timeout_s * 1000,
-        ),
-        encoding="utf-8",
-    )
-    injection = workdir / f"{name}.csv"
-    injection.write_text(_injection(people), encoding="utf-8")
-    instance = SippInstance(name=name, workdir=workdir, control_port=control_port)
-    instance.argv = [
-        sipp_binary(), target,
-        "-sf", str(scenario),
-        "-inf", str(injection),
-        "-s", service,
-        "-p", str(local_port),
-        "-m", str(len(people)),
-        "-r", str(max(1, round(rate_per_s * 1000))), "-rp", "1000000",
-        "-l", str(limit),
-        "-timeout", f"{timeout_s}s",
-        "-max_socket", str(max(1024, limit * 2)),
-        *common_flags(control_port, media_port, instance.stats_file, instance.errors_file),
-    ]  # fmt: skip
-    return instance
-
-
-def load_agents(
-    workdir: Path,
-    *,
-    local_port: int,
-    profiles: Sequence[AgentProfile],
-    timeout_s: int,
-    name: str,
     control_port: int,
     media_port: int,
-) -> SippInstance:
-    """One SIPp UAS for a load run: each offer takes one of ``profiles`` at random."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    scenario = workdir / f"{name}.xml"
-    scenario.write_text(render_scenario("load_agent", profiles=list(profiles)), encoding="utf-8")
-    instance = SippInstance(name=name, workdir=workdir, control_port=control_port)
-    instance.argv = [
-        sipp_binary(),
+    extra: Sequence[str] = (),
+) -> list[str]:
+    """A caller instance's command line: ``shape.calls`` calls (-m) from the injection file at
+    ``rate_per_s`` (as calls per 1000 s, so fractional rates stay exact), at most ``limit``
+    at once, the whole run bounded by ``timeout_s``."""
+    return [
+        sipp_binary(), shape.target,
         "-sf", str(scenario),
-        "-p", str(local_port),
-        "-rtp_echo",
-        "-timeout", f"{timeout_s}s",
+        "-inf", str(injection),
+        "-s", shape.service,
+        "-p", str(shape.local_port),
+        "-m", str(shape.calls),
+        "-r", str(max(1, round(shape.rate_per_s * 1000))), "-rp", "1000000",
+        "-l", str(shape.limit),
+        "-timeout", f"{shape.timeout_s}s",
+        *extra,
         *common_flags(control_port, media_port, instance.stats_file, instance.errors_file),
     ]  # fmt: skip
-    return instance
 
 
 def _path_views(workdir: Path, name: str, paths: Sequence[CallerPath]) -> list[dict[str, object]]:
@@ -368,7 +314,7 @@ def _path_views(workdir: Path, name: str, paths: Sequence[CallerPath]) -> list[d
     return views
 
 
-def _injection(people: Sequence[Caller]) -> str:
+def injection_text(people: Sequence[Caller]) -> str:
     lines = ["SEQUENTIAL"]
     for person in people:
         lines.append(f"{_field(person.number)};{_field(person.name)};{person.path}")
