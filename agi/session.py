@@ -166,6 +166,34 @@ class AgiSession:
         reply = await self.command("WAIT FOR DIGIT", timeout_ms, reply_timeout=reply_timeout)
         return _digit(_channel_result(reply, "WAIT FOR DIGIT"), "WAIT FOR DIGIT")
 
+    async def record_file(
+        self,
+        filename: str,
+        fmt: str,
+        escape_digits: str,
+        timeout_ms: int,
+        *,
+        silence_s: int = 0,
+        beep: bool = True,
+        reply_timeout: float | None = None,
+    ) -> tuple[str, int]:
+        """Record the caller into ``filename.fmt`` (a path as Asterisk sees it) until a key in
+        ``escape_digits``, ``timeout_ms``, ``silence_s`` seconds of silence or a hang-up.
+
+        Returns (the key that ended it or "", samples recorded). On a hang-up Asterisk keeps
+        what was recorded and AgiChannelHungUp is raised.
+        """
+        args: list[str | int] = [filename, fmt, escape_digits, timeout_ms]
+        if beep:
+            args.append("BEEP")
+        if silence_s > 0:
+            args.append(f"s={silence_s}")
+        if reply_timeout is None:
+            reply_timeout = self._command_timeout + timeout_ms / 1000
+        reply = await self.command("RECORD FILE", *args, reply_timeout=reply_timeout)
+        key = _digit(_channel_result(reply, "RECORD FILE"), "RECORD FILE")
+        return key, reply.endpos or 0
+
     async def set_variable(self, name: str, value: str) -> None:
         await self.command("SET VARIABLE", name, value)
 

@@ -88,6 +88,14 @@ class AmiBridge:
         if seat is not None:
             self.controller.seat_busy(seat, event.get("State", "") not in FREE_DEVICE_STATES)
 
+    def _dtmf_end(self, event: Event) -> None:
+        # Keys the caller sends (not those Asterisk plays to them), while the AGI is idle.
+        if (
+            event.get("Direction", "") == "Received"
+            and seat_of_channel(event.get("Channel", "")) is None
+        ):
+            self.controller.caller_key(event.get("Uniqueid", ""), event.get("Digit", ""))
+
     def _queue_join(self, event: Event) -> None:
         if event.get("Queue", "") == FALLBACK_QUEUE:
             self.controller.fallback_entered(event.get("Uniqueid", ""), "routing did not finish")
@@ -97,6 +105,7 @@ class AmiBridge:
         "Hangup": _hangup,
         "DeviceStateChange": _device_state,
         "QueueCallerJoin": _queue_join,
+        "DTMFEnd": _dtmf_end,
     }
 
     async def _rebuild(self, client: AmiClient) -> None:
@@ -125,3 +134,60 @@ class AmiBridge:
             len(live), len(busy),
         )  # fmt: skip
         self.controller.reconcile(live, busy)
+
+
+# OriginateResponse's Reason: Asterisk's AST_CONTROL codes for how the outbound leg ended.
+ORIGINATE_REASONS = {
+    "0": "failed", "1": "hung up", "3": "no answer", "4": "answered", "5": "busy",
+    "8": "congestion",
+}  # fmt: skip
+
+
+class AmiDialer:
+    """Places a queued callback's outbound leg with AMI Originate (customer first).
+
+    The leg's uniqueid is ours (``ChannelId``), so its FastAGI session, its Hangup event and the
+    OriginateResponse all name it. When the caller answers, the leg runs the ``hotline-callback``
+    context; a failure is reported to ``on_failed``.
+    """
+
+    def __init__(
+        self,
+        client: AmiClient,
+        endpoint: str,
+        caller_id: str,
+        on_failed: Callable[[str, str], None],
+    ) -> None:
+        self.client = client
+        self.endpoint = endpoint
+        self.caller_id = caller_id
+        self.on_failed = on_failed
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def dial(self, leg_id: str, number: str, callback_id: str, ring_s: float) -> None:
+        task = asyncio.create_task(self._originate(leg_id, number, callback_id, ring_s))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _originate(self, leg_id: str, number: str, callback_id: str, ring_s: float) -> None:
+        fields = {
+            "Channel": f"PJSIP/{number}@{self.endpoint}",
+            "Context": "hotline-callback",
+            "Exten": "s",
+            "Priority": "1",
+            "Timeout": str(round(ring_s * 1000)),
+            "CallerID": f'"{self.caller_id}" <{self.caller_id}>',
+            "Variable": f"HOTLINE_CALLBACK={callback_id}",
+            "ChannelId": leg_id,
+            "Async": "true",
+        }
+        try:
+            _, result = await self.client.action_with_event(
+                "Originate", fields, event="OriginateResponse", timeout=ring_s + 10
+            )
+        except AmiError as exc:
+            self.on_failed(leg_id, f"originate: {exc}")
+            return
+        if result.get("Response", "") != "Success":
+            reason = ORIGINATE_REASONS.get(result.get("Reason", ""), "failed")
+            self.on_failed(leg_id, reason)

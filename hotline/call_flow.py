@@ -1,8 +1,10 @@
 """What a caller's FastAGI session does: the IVR menu, then the wait for an agent.
 
-The dialplan (dialplans/extensions.conf.j2) calls two scripts:
-  ``inbound`` when a caller arrives: menu, queue, wait (music on hold), choose an agent;
-  ``requeue`` when the chosen seat did not answer: back to the head of the queue.
+The dialplan (dialplans/extensions.conf.j2) calls three scripts:
+  ``inbound`` when a caller arrives: menu, queue, wait (music on hold, see waiting_room), choose
+  an agent;
+  ``requeue`` when the chosen seat did not answer: back to the head of the queue;
+  ``callback`` when a caller answers a queued callback: greet them and ring the reserved agent.
 Each ends by setting HOTLINE_ROUTE; a session that ends any other way (error, controller
 killed) leaves it empty and the dialplan sends the caller to the static fallback queue.
 """
@@ -11,34 +13,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
 
-from agi import AgiChannelHungUp, AgiError, AgiSession, AgiTimeout
+from agi import AgiChannelHungUp, AgiError, AgiSession
 from hotline import channel_vars
+from hotline.call_flow_config import CallFlowConfig
+from hotline.calls import CallTrace
 from hotline.controller import Controller
-from hotline.prompts import DynamicPrompts
 from hotline.seat_features import SeatFeatures
 from hotline.storage import StepKind
 from hotline.storage.records import JsonValue
-from ivr.menu import Effect, Menu, MenuRun, Play, PlayAndCollect, Prompt, RouteToAgent
-from ivr.queue_announcements import position_prompt
+from hotline.waiting_room import LeftQueue, WaitingRoom
+from ivr import queue_choices
+from ivr.menu import Effect, MenuRun, Play, PlayAndCollect, RouteToAgent
 from queues.router import Offer
+
+__all__ = ["CallFlow", "CallFlowConfig"]
 
 log = logging.getLogger("hotline.call_flow")
 
 REPLY_MARGIN_S = 10.0
-
-
-@dataclass(frozen=True)
-class CallFlowConfig:
-    menu: Menu
-    prompt_path: Callable[[Prompt], str]
-    prompt_seconds: Callable[[Prompt], float]
-    dynamic_prompts: DynamicPrompts
-    service_number: str
-    announce_after_s: float = 2.0
-    announce_every_s: float = 45.0
 
 
 class CallFlow:
@@ -48,6 +41,7 @@ class CallFlow:
         self.controller = controller
         self.config = config
         self.seat_features = seat_features
+        self.waiting_room = WaitingRoom(controller, config)
 
     async def __call__(self, session: AgiSession) -> None:
         script = session.env.network_script or session.env.script
@@ -60,6 +54,8 @@ class CallFlow:
                 await self._inbound(session)
             elif script == "requeue":
                 await self._requeue(session)
+            elif script == "callback":
+                await self._callback(session)
             else:
                 log.warning("call %s asked for unknown FastAGI script %r", uniqueid, script[:40])
         except AgiChannelHungUp:
@@ -133,6 +129,28 @@ class CallFlow:
         queue, topic = trace.queue or "general", trace.topic or "general"
         await self._route(session, RouteToAgent(queue, topic))
 
+    async def _callback(self, session: AgiSession) -> None:
+        """A queued callback's leg, answered by the caller: greet, then the reserved agent."""
+        env, desk = session.env, self.controller.callbacks
+        callback = desk.callback_of_leg(env.uniqueid) if desk is not None else None
+        if desk is None or callback is None:
+            log.warning("call %s: a callback leg the controller does not know", env.uniqueid)
+            return  # HOTLINE_ROUTE stays empty: the fallback queue serves the caller
+        # Linked to the call that booked it, so reports show the two as one contact.
+        trace = CallTrace.arrive(
+            env.uniqueid, callback.call_uniqueid, callback.number, "", self.config.service_number,
+            at=self.controller.clock.wall(),
+        )  # fmt: skip
+        offer = desk.answered(env.uniqueid, trace)
+        await session.stream_file(
+            self.config.prompt_path(queue_choices.CALLBACK_GREETING),
+            reply_timeout=self.config.prompt_seconds(queue_choices.CALLBACK_GREETING) + 10,
+        )
+        if offer is None:
+            await self._route(session, RouteToAgent(callback.queue, callback.topic))
+        else:
+            await self._send_to_agent(session, offer)
+
     async def _route(self, session: AgiSession, route: RouteToAgent) -> None:
         uniqueid = session.env.uniqueid
         await session.set_music(True)
@@ -143,45 +161,23 @@ class CallFlow:
             )
         )  # fmt: skip
         try:
-            offer = await self._wait_with_announcements(session, waiting)
+            outcome = await self.waiting_room.wait(session, waiting)
         finally:
             if not waiting.done():
                 waiting.cancel()  # the caller left: out of the queue
+        if isinstance(outcome, LeftQueue):
+            await session.set_variable(channel_vars.ROUTE, channel_vars.ROUTE_DONE)
+            await session.hangup()
+            return
         await session.set_music(False)
+        await self._send_to_agent(session, outcome)
+
+    async def _send_to_agent(self, session: AgiSession, offer: Offer) -> None:
         await session.set_variable(channel_vars.AGENT_DIAL, f"PJSIP/{offer.seat}")
         await session.set_variable(channel_vars.OFFER_TIMEOUT, str(round(offer.timeout_s)))
         # Last: the marker says "routing finished" only once everything else is in place.
         await session.set_variable(channel_vars.ROUTE, channel_vars.ROUTE_AGENT)
-        self.controller.offer_sent(uniqueid)
-
-    async def _wait_with_announcements(
-        self, session: AgiSession, waiting: asyncio.Future[Offer]
-    ) -> Offer:
-        """Wait for the offer; a caller still waiting after announce_after_s hears their place
-        and estimated wait, and again every announce_every_s. The wait itself is shielded: an
-        announcement never costs the caller their place."""
-        delay = self.config.announce_after_s
-        while True:
-            try:
-                return await session.wait_for(asyncio.shield(waiting), timeout=delay)
-            except AgiTimeout:
-                await self._announce_place(session)
-                delay = self.config.announce_every_s
-
-    async def _announce_place(self, session: AgiSession) -> None:
-        status = self.controller.queue_status(session.env.uniqueid)
-        if status is None:
-            return
-        position, estimate = status
-        prompt = position_prompt(position, estimate)
-        path, seconds = await asyncio.to_thread(self.config.dynamic_prompts.path, prompt)
-        self._step(
-            session, StepKind.IVR_PROMPT, prompt=prompt.name, position=position,
-            estimate_s=round(estimate) if estimate is not None else None,
-        )  # fmt: skip
-        await session.set_music(False)
-        await session.stream_file(path, reply_timeout=seconds + REPLY_MARGIN_S)
-        await session.set_music(True)
+        self.controller.offer_sent(session.env.uniqueid)
 
     def _step(self, session: AgiSession, kind: StepKind, **detail: JsonValue) -> None:
         trace = self.controller.trace(session.env.uniqueid)

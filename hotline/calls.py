@@ -48,6 +48,8 @@ class CallTrace:
     fallback: bool = False
     in_ivr: bool = True
     hangup_cause: str | None = None
+    left_queue: Outcome | None = None
+    """Set when the caller left the queue by choice (a callback, a message)."""
 
     @classmethod
     def arrive(
@@ -90,6 +92,14 @@ class CallTrace:
         self.agent, self.seat = agent or self.agent, seat
         self.step(StepKind.ANSWER, at, agent=self.agent, seat=seat, fallback=self.fallback)
 
+    def leave_queue(self, outcome: Outcome, at: datetime, **detail: JsonValue) -> None:
+        """The caller chose to stop waiting: ``outcome`` is a callback or a message."""
+        if self.answered_at is not None or self.left_queue is not None:
+            return
+        self.left_queue = outcome
+        kind = StepKind.CALLBACK if outcome is Outcome.CALLBACK_REQUESTED else StepKind.MESSAGE
+        self.step(kind, at, **detail)
+
     def enter_fallback(self, reason: str, at: datetime) -> None:
         if self.fallback:
             return
@@ -111,6 +121,8 @@ class CallTrace:
             return Outcome.IN_PROGRESS
         if self.answered_at is not None:
             return Outcome.FALLBACK_ANSWERED if self.fallback else Outcome.ANSWERED
+        if self.left_queue is not None:
+            return self.left_queue
         if self.fallback:
             return Outcome.FALLBACK_ABANDONED
         return Outcome.IVR_HANGUP if self.in_ivr else Outcome.ABANDONED

@@ -12,9 +12,9 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from hotline.calls import CallTrace
 from hotline.events import (
@@ -26,13 +26,18 @@ from hotline.events import (
     CallOffered,
     CallQueued,
     Event,
+    MessageLeft,
     OfferMissed,
 )
-from hotline.storage import CallRecord
+from hotline.storage import CallRecord, Outcome, VoiceMessage
+from ivr.queue_choices import LONG_WAIT_NUDGE
 from queues.ewt import WaitEstimator
 from queues.records import CallAction
 from queues.router import AgentChange, Offer, Router, WaitingCall
-from queues.skills import overflow_target
+from queues.skills import OFFER_CALLBACK, overflow_target
+
+if TYPE_CHECKING:
+    from hotline.callback_desk import CallbackDesk
 
 # Agents who are not taking calls: they do not shorten anyone's wait.
 NOT_SERVING = frozenset({"logged_out", "paused"})
@@ -50,6 +55,7 @@ class Recorder(Protocol):
     def agent_changed(self, change: AgentStateChanged) -> None: ...
     def agent_logged_in(self, agent: str, seat: str, at: datetime) -> None: ...
     def agent_logged_out(self, agent: str, at: datetime) -> None: ...
+    def record_message(self, message: VoiceMessage) -> None: ...
 
 
 class Timings(Protocol):
@@ -102,7 +108,12 @@ class Controller:
         self.traces: dict[str, CallTrace] = {}
         self._waiters: dict[str, asyncio.Future[Offer]] = {}
         self._offers: dict[str, WaitingCall] = {}
+        self._held: dict[str, WaitingCall] = {}
+        """Callers choosing between a callback and a message: out of routing, place kept."""
+        self._listeners: dict[str, asyncio.Future[str]] = {}
         self._timer: asyncio.TimerHandle | None = None
+        self.callbacks: CallbackDesk | None = None
+        """Queued callbacks (set by the wiring module when outbound dialling is possible)."""
 
     # ---- calls: arrival and IVR (from the FastAGI adapter) ---------------------------------
     def call_arrived(
@@ -186,6 +197,9 @@ class Controller:
         self._schedule_wake()
 
     def _act(self, action: CallAction) -> None:
+        if action.action == OFFER_CALLBACK:
+            self._nudge(action.call_id, LONG_WAIT_NUDGE)
+            return
         target = overflow_target(action.action)
         trace = self.traces.get(action.call_id)
         if target is not None and trace is not None:
@@ -198,6 +212,9 @@ class Controller:
             log.info("call %s: routing action %s is not carried out", action.call_id, action.action)
 
     def _deliver(self, offer: Offer, call: WaitingCall) -> None:
+        if self.callbacks is not None and self.callbacks.owns(offer.call_id):
+            self.callbacks.dial(offer, call)
+            return
         waiter = self._waiters.get(offer.call_id)
         if waiter is None or waiter.done():
             # The caller left between the decision and now: the agent is free again.
@@ -233,6 +250,70 @@ class Controller:
         since = self._decided_since.pop(uniqueid, None)
         if since:
             self.timings.offer_sent(max(0.0, self.clock.mono() - since))
+
+    # ---- a waiting caller's choices: keys pressed in the queue, callback, message ------------
+    def listen(self, uniqueid: str) -> asyncio.Future[str]:
+        """A future for the waiting caller's next key (reported by AMI), or for the routing
+        core's nudge to offer a callback (``LONG_WAIT_NUDGE``)."""
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._listeners[uniqueid] = future
+        return future
+
+    def stop_listening(self, uniqueid: str, future: asyncio.Future[str]) -> None:
+        if self._listeners.get(uniqueid) is future:
+            del self._listeners[uniqueid]
+        future.cancel()
+
+    def caller_key(self, uniqueid: str, digit: str) -> None:
+        self._nudge(uniqueid, digit)
+
+    def _nudge(self, uniqueid: str, what: str) -> None:
+        future = self._listeners.pop(uniqueid, None)
+        if future is not None and not future.done():
+            future.set_result(what)
+
+    def hold_place(self, uniqueid: str) -> bool:
+        """Take a waiting caller out of routing while they choose; False if they were just
+        offered an agent (the offer wins)."""
+        call = self.router.remove(uniqueid)
+        if call is None:
+            return False
+        self._held[uniqueid] = call
+        self._routable_since.pop(uniqueid, None)
+        return True
+
+    def resume_place(self, uniqueid: str) -> None:
+        """The caller goes on waiting, in the place they held."""
+        call = self._held.pop(uniqueid, None)
+        if call is None or uniqueid not in self.traces:
+            return
+        self.router.requeue(call)
+        self._routable_since[uniqueid] = self.clock.mono()
+        self.dispatch()
+
+    def book_callback(self, uniqueid: str, number: str) -> str | None:
+        """Turn a held caller into a queued callback in the same place; its id, or None."""
+        call, trace = self._held.pop(uniqueid, None), self.traces.get(uniqueid)
+        if call is None or trace is None or self.callbacks is None:
+            return None
+        callback = self.callbacks.book(trace, call, number)
+        trace.leave_queue(Outcome.CALLBACK_REQUESTED, self.clock.wall(), callback=callback.id)
+        self.dispatch()
+        return callback.id
+
+    def message_left(self, uniqueid: str, audio: str, duration_ms: int) -> None:
+        """A held caller left a voice message instead of waiting."""
+        self._held.pop(uniqueid, None)
+        trace = self.traces.get(uniqueid)
+        if trace is None:
+            return
+        at = self.clock.wall()
+        queue, topic = trace.queue or "general", trace.topic or "general"
+        trace.leave_queue(Outcome.MESSAGE_LEFT, at, duration_ms=duration_ms)
+        self.recorder.record_message(
+            VoiceMessage(uniqueid, trace.caller_number, queue, topic, audio, duration_ms, at)
+        )
+        self.publisher.publish(MessageLeft(at, uniqueid, queue, duration_ms))
 
     # ---- outcomes of offers (from AMI events and the requeue AGI) ----------------------------
     def offer_failed(self, uniqueid: str, status: str) -> None:
@@ -279,12 +360,18 @@ class Controller:
 
     def channel_ended(self, uniqueid: str, cause: str) -> None:
         """A caller's channel hung up: the call ends and its agent, if any, is free."""
+        if self.callbacks is not None:
+            self.callbacks.leg_ended(uniqueid, cause)
         self._end_call(uniqueid, cause)
         self.dispatch()
 
     def _end_call(self, uniqueid: str, cause: str) -> None:
         self.router.remove(uniqueid)
         self._offers.pop(uniqueid, None)
+        self._held.pop(uniqueid, None)
+        listener = self._listeners.pop(uniqueid, None)
+        if listener is not None:
+            listener.cancel()
         self._routable_since.pop(uniqueid, None)
         self._decided_since.pop(uniqueid, None)
         waiter = self._waiters.pop(uniqueid, None)
@@ -297,6 +384,32 @@ class Controller:
         trace = self.traces.pop(uniqueid, None)
         if trace is not None:
             self._finish(trace, cause)
+
+    def free_agent_of(self, call_id: str, reason: str) -> None:
+        """The agent reserved for ``call_id`` is free again, with no miss counted (the call
+        went away, not the agent: a callback's number that did not answer)."""
+        slot = self.router.agent_for_call(call_id)
+        if slot is not None:
+            change = self.router.call_ended(slot.code, self.clock.mono())
+            self._publish_changes([change] if change else [], reason)
+
+    def adopt_leg(
+        self, leg_id: str, renamed_from: str, call: WaitingCall, trace: CallTrace
+    ) -> Offer | None:
+        """A new channel (an answered callback leg) takes over ``renamed_from``'s place and
+        reserved agent. Returns the offer to carry out, or None when the agent is gone: then
+        the leg waits in the queue at the callback's place (``wait_for_agent``)."""
+        self.traces[leg_id] = trace
+        self._offers[leg_id] = replace(call, call_id=leg_id)
+        slot = self.router.rename_call(renamed_from, leg_id)
+        if slot is None:
+            return None
+        at = self.clock.wall()
+        trace.offer(slot.code, slot.seat, at)
+        self.publisher.publish(CallOffered(at, leg_id, slot.code, slot.seat))
+        self._decided_since[leg_id] = self.clock.mono()
+        timeout = self.router.policy.for_queue(call.queue).offer_timeout_s
+        return Offer(leg_id, slot.code, slot.seat, timeout)
 
     def seat_channel_ended(self, seat: str) -> None:
         slot = self.router.agent_for_seat(seat)

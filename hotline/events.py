@@ -114,6 +114,29 @@ class AgentStateChanged(Event):
     reason: str
 
 
+@dataclass(frozen=True)
+class CallbackChanged(Event):
+    """A queued callback moved on: requested, dialling, connected, retry_wait, failed, ...
+    The number is masked (the first 3 and last 4 digits)."""
+
+    topic_template: ClassVar[str] = "callbacks/{callback_id}/{status}"
+    callback_id: str
+    call_id: str
+    status: str
+    number: str
+    queue: str
+    attempts: int
+    detail: str
+
+
+@dataclass(frozen=True)
+class MessageLeft(Event):
+    topic_template: ClassVar[str] = "calls/{call_id}/message"
+    call_id: str
+    queue: str
+    duration_ms: int
+
+
 ALL_EVENTS: tuple[type[Event], ...] = (
     CallArrived,
     CallIvrStep,
@@ -124,4 +147,6 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     CallFallback,
     CallEnded,
     AgentStateChanged,
+    CallbackChanged,
+    MessageLeft,
 )

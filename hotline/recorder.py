@@ -12,7 +12,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from hotline.events import AgentStateChanged
-from hotline.storage import AgentStateChange, CallRecord, StorageError, Store
+from hotline.storage import AgentStateChange, CallRecord, StorageError, Store, VoiceMessage
+from queues.callbacks import Callback
 
 log = logging.getLogger("hotline.recorder")
 
@@ -47,6 +48,13 @@ class StoreRecorder:
         )  # fmt: skip
         job: Job = lambda s: s.record_agent_changes([change])  # noqa: E731
         self._jobs.put_nowait((f"state of {event.agent}", job))
+
+    def save_callback(self, callback: Callback) -> None:
+        self._jobs.put_nowait((f"callback {callback.id}", lambda s: s.save_callback(callback)))
+
+    def record_message(self, message: VoiceMessage) -> None:
+        uniqueid = message.call_uniqueid
+        self._jobs.put_nowait((f"message of {uniqueid}", lambda s: s.save_message(message)))
 
     @property
     def pending(self) -> int:

@@ -60,6 +60,15 @@ class Settings(BaseModel):
     ivr_digit_timeout_ms: int = Field(default=5000, ge=1000, le=30000)
     lab_seat_contacts: dict[str, str] = Field(default_factory=dict)
 
+    callback_trunk: str = "sip:127.0.0.1:5090"
+    """Where queued callbacks are dialled (the carrier's SIP gateway); empty: no callbacks."""
+    callback_max_legs: int = Field(default=30, ge=1, le=600)
+    """Simultaneous outbound callback legs at most, so inbound callers always find a line."""
+    callback_attempts: int = Field(default=3, ge=1, le=10)
+    callback_retry_s: float = Field(default=120.0, ge=0, le=86400)
+    callback_ring_s: float = Field(default=30.0, ge=5, le=120)
+    voice_messages: bool = True
+
     @model_validator(mode="after")
     def _rtp_range(self) -> Settings:
         if self.rtp_start >= self.rtp_end:

@@ -36,6 +36,7 @@ def prepare(settings: Settings, progress: Callable[[str], None] = log.info) -> P
     layout = provision(settings, progress)
     secrets = load_or_create(settings.state_dir, settings.seats, settings.district_windows)
     changed = write_config(layout.etc_dir, render_all(settings, secrets, layout.dirs))
+    layout.host(layout.message_dir).mkdir(parents=True, exist_ok=True)
     generated = ensure_prompts(all_prompts(), layout.prompt_dir)
     if generated:
         progress(f"generated {len(generated)} prompt(s) with espeak-ng")

@@ -20,11 +20,12 @@ import uvicorn
 
 from agi import FastAgiServer
 from ami import AmiClient
-from hotline.ami_bridge import AmiBridge
+from hotline.ami_bridge import AmiBridge, AmiDialer
 from hotline.api import ApiContext, build_app
 from hotline.asterisk.layout import AsteriskLayout
 from hotline.bus import EventHub, MqttPublisher, Sink
 from hotline.call_flow import CallFlow, CallFlowConfig
+from hotline.callback_desk import CallbackDesk
 from hotline.controller import Controller
 from hotline.metrics import Metrics, QueueSnapshot
 from hotline.prompts import DynamicPrompts, prompt_seconds, prompt_stem
@@ -35,6 +36,7 @@ from hotline.secrets import Secrets
 from hotline.settings import Settings
 from hotline.storage import Store
 from ivr.menu import WELCOME_12333, Prompt
+from queues.callbacks import CallbackPolicy
 from queues.router import Router, RoutingError
 
 log = logging.getLogger("hotline.wiring")
@@ -68,6 +70,8 @@ class ControllerApp:
             announce_after_s=s.announce_after_s,
             announce_every_s=s.announce_every_s,
             service_number=s.service_number,
+            message_dir=self.layout.message_dir if s.voice_messages else None,
+            message_host_dir=self.layout.host(self.layout.message_dir),
         )
         features = SeatFeatures(self.controller, self._agent_skills, self.prompt_path)
         self.agi = FastAgiServer(
@@ -79,11 +83,30 @@ class ControllerApp:
         self.ami = AmiClient(
             "127.0.0.1", s.ami_port,
             username=self.secrets.ami_username, secret=self.secrets.ami_secret,
+            events="call,agent,dtmf",
         )  # fmt: skip
         self.bridge = AmiBridge(self.ami, self.controller)
+        self.callbacks = self._callback_desk()
         self.metrics.watch_queues(self._queue_snapshots)
         self._tasks: list[asyncio.Task[None]] = []
         self._http: uvicorn.Server | None = None
+
+    def _callback_desk(self) -> CallbackDesk | None:
+        s = self.settings
+        if not s.callback_trunk:
+            return None
+        policy = CallbackPolicy(
+            max_attempts=s.callback_attempts, retry_after_s=s.callback_retry_s,
+            ring_s=s.callback_ring_s, max_legs=s.callback_max_legs,
+        )  # fmt: skip
+        dialer = AmiDialer(self.ami, "callback-trunk", s.service_number, self._callback_failed)
+        desk = CallbackDesk(self.controller, dialer, self.recorder, policy)
+        self.controller.callbacks = desk
+        return desk
+
+    def _callback_failed(self, leg_id: str, reason: str) -> None:
+        if self.callbacks is not None:
+            self.callbacks.leg_failed(leg_id, reason)
 
     def health(self) -> dict[str, Any]:
         return {
@@ -116,6 +139,9 @@ class ControllerApp:
         """Check the store, restore who was logged in, and start every adapter."""
         await asyncio.to_thread(self._prepare_store)
         self._restore_agents(await asyncio.to_thread(self._logged_in_agents))
+        if self.callbacks is not None:
+            open_callbacks = await asyncio.to_thread(self.store.list_callbacks, open_only=True)
+            self.callbacks.restore(open_callbacks)
         self._spawn("ami", self.ami.run())
         self._spawn("ami-events", self.bridge.consume(self.ami.subscribe()))
         self._spawn("mqtt", self.mqtt.run())
@@ -127,6 +153,8 @@ class ControllerApp:
 
     async def stop(self) -> None:
         await self.agi.close()
+        if self.callbacks is not None:
+            self.callbacks.close()
         with contextlib.suppress(TimeoutError):
             await self.recorder.flush(timeout=10)
         if self._http is not None:

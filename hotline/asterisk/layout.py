@@ -51,6 +51,11 @@ class AsteriskLayout:
         return self.host(self.dirs.prompts)
 
     @property
+    def message_dir(self) -> str:
+        """Where Asterisk records callers' voice messages (its own view)."""
+        return f"{self.dirs.spool}/hotline-messages"
+
+    @property
     def config_file(self) -> str:
         return f"{self.dirs.etc}/asterisk.conf"
 

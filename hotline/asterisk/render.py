@@ -22,7 +22,7 @@ DIALPLAN_TEMPLATES = PROJECT_ROOT / "dialplans"
 FALLBACK_QUEUE = "hotline-fallback"
 
 # The AMI permission classes the controller needs, and no more (see manager.conf.j2).
-AMI_READ = "call,agent,reporting"
+AMI_READ = "call,agent,dtmf,reporting"
 AMI_WRITE = "call,agent,originate,reporting"
 
 

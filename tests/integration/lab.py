@@ -30,6 +30,8 @@ SLOW_AGENT_PORT = 6002
 """Seats 7 and 8 ring at an agent who never answers in time (offer timeout tests)."""
 LAB_SEATS = 8
 SLOW_SEATS = (7, 8)
+CALLBACK_PORT = 5090
+"""The public network as the callback trunk reaches it: a SIPp phone answering callbacks."""
 LAB_SKILLS = {"pension": "养老保险", "medical_insurance": "医疗保险"}
 """Every lab agent has both, at proficiency 3, unless a test says otherwise."""
 HTTP_PORT = 18080
@@ -49,6 +51,10 @@ def lab_environment(database_url: str) -> dict[str, str]:
         "HOTLINE_WRAPUP_S": "3",
         "HOTLINE_MAX_MISSED_OFFERS": "2",
         "HOTLINE_ANNOUNCE_AFTER_S": "2",
+        "HOTLINE_CALLBACK_TRUNK": f"sip:127.0.0.1:{CALLBACK_PORT}",
+        "HOTLINE_CALLBACK_RETRY_S": "2",
+        "HOTLINE_CALLBACK_ATTEMPTS": "2",
+        "HOTLINE_CALLBACK_RING_S": "8",
     }
 
 
@@ -135,6 +141,22 @@ def agents(
         name="slow_agents" if slow else "agents",
         control_port=8892 if slow else 8891,
         media_port=34000 if slow else 32000,
+    )
+
+
+def callback_phones(
+    workdir: Path, *, ring_ms: int = 1000, talk_ms: int = 20_000
+) -> runner.SippInstance:
+    """The phones that queued callbacks reach (every number dialled on the callback trunk)."""
+    return runner.agents(
+        workdir,
+        local_port=CALLBACK_PORT,
+        ring_ms=ring_ms,
+        talk_ms=talk_ms,
+        timeout_s=600,
+        name="callback_phones",
+        control_port=8893,
+        media_port=36000,
     )
 
 

@@ -148,7 +148,9 @@ def test_given_default_settings_when_pjsip_rendered_then_transport_binds_loopbac
 def test_given_lab_contact_when_pjsip_rendered_then_only_that_seat_has_a_static_contact() -> None:
     text = RENDERED["pjsip.conf"]
     assert text.count("contact = sip:seat001@127.0.0.1:6001") == 1
-    assert len(re.findall(r"^contact = ", text, flags=re.MULTILINE)) == 1
+    # The other static contact is the callback trunk's gateway.
+    contacts = re.findall(r"^contact = (.*)$", text, flags=re.MULTILINE)
+    assert sorted(contacts) == ["sip:127.0.0.1:5090", "sip:seat001@127.0.0.1:6001"]
     for seat in ("seat001", "seat002", "seat003"):
         assert f"[{seat}](seat-endpoint)" in text
         assert f"password = {seat}-password-for-golden-test" in text
@@ -212,3 +214,14 @@ def test_given_template_with_unknown_variable_when_rendered_then_it_fails_loudly
     template = _environment(tmp_path).get_template("tiny.conf.j2")
     with pytest.raises(jinja2.UndefinedError):
         template.render({"settings": golden_settings()})
+
+
+def test_given_the_callback_trunk_when_rendered_then_it_dials_out_and_lets_nothing_in() -> None:
+    trunk = section(RENDERED["pjsip.conf"], "callback-trunk")
+    assert trunk["context"] == "hotline-no-entry"
+    dialplan = RENDERED["extensions.conf"]
+    assert "[hotline-no-entry]\nexten => _[0-9*#+a-zA-Z].,1,Hangup(21)" in dialplan
+    assert "AGI(${HOTLINE_AGI}/callback)" in dialplan
+    assert section(RENDERED["manager.conf"], "hotline")["read"].split(",") == [
+        "call", "agent", "dtmf", "reporting",
+    ]  # fmt: skip

@@ -1,0 +1,234 @@
+"""What a caller's FastAGI session does while the caller waits for an agent.
+
+Music on hold; after ``announce_after_s`` and every ``announce_every_s`` the caller's place and
+estimated wait, then the choices: 1 for a callback that keeps their place, 2 to leave a message.
+A key pressed while music plays is reported by AMI (``Controller.caller_key``); one pressed
+during an announcement ends the announcement. Waiting itself is never interrupted: the offer can
+arrive at any moment, and while the caller is making a choice their place is held (taken out of
+routing, not lost) and given back if they change their mind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agi import AgiChannelHungUp, AgiSession, AgiTimeout
+from hotline.call_flow_config import CallFlowConfig
+from hotline.controller import Controller
+from hotline.storage import StepKind
+from hotline.storage.records import JsonValue
+from ivr import queue_choices as qc
+from ivr.menu import Prompt
+from ivr.phone_numbers import CallbackNumber, parse_callback_number
+from ivr.queue_announcements import position_prompt
+from queues.router import Offer
+
+log = logging.getLogger("hotline.waiting_room")
+
+REPLY_MARGIN_S = 10.0
+CHOICE_KEYS = "".join(qc.CHOICES)
+CONFIRM_KEYS = "12*"
+KEY_TIMEOUT_MS = 6000
+NUMBER_TIMEOUT_MS = 8000
+MESSAGE_MAX_MS = 120_000
+MESSAGE_SILENCE_S = 5
+MESSAGE_MIN_MS = 700
+SAMPLES_PER_MS = 8
+
+
+@dataclass(frozen=True)
+class LeftQueue:
+    """The caller left the queue by choice; the session says goodbye and ends the call."""
+
+    reason: str
+
+
+Dialogue = Callable[[AgiSession], Awaitable[LeftQueue | None]]
+"""A choice's dialogue with the caller: LeftQueue when the caller left the queue."""
+
+
+class WaitingRoom:
+    def __init__(self, controller: Controller, config: CallFlowConfig) -> None:
+        self.controller = controller
+        self.config = config
+
+    async def wait(self, session: AgiSession, waiting: asyncio.Future[Offer]) -> Offer | LeftQueue:
+        """Wait for the offer; between announcements the caller may make a choice."""
+        uniqueid = session.env.uniqueid
+        delay = self.config.announce_after_s
+        while True:
+            nudge = self.controller.listen(uniqueid)
+            try:
+                await session.wait_for(_first_of(waiting, nudge), timeout=delay)
+            except AgiTimeout:
+                choice = await self._announce(session)
+                delay = self.config.announce_every_s
+            else:
+                choice = nudge.result() if nudge.done() and not nudge.cancelled() else ""
+            finally:
+                self.controller.stop_listening(uniqueid, nudge)
+            if waiting.done():
+                return waiting.result()
+            if choice == qc.LONG_WAIT_NUDGE:
+                choice = await self._play(session, qc.LONG_WAIT, CHOICE_KEYS)
+            left = await self._choose(session, choice)
+            if left is not None:
+                return left
+
+    async def _announce(self, session: AgiSession) -> str:
+        """Place and estimated wait, then the choices; returns a choice key pressed, or ""."""
+        status = self.controller.queue_status(session.env.uniqueid)
+        if status is None:
+            return ""
+        position, estimate = status
+        prompt = position_prompt(position, estimate)
+        path, seconds = await asyncio.to_thread(self.config.dynamic_prompts.path, prompt)
+        self._step(
+            session, StepKind.IVR_PROMPT, prompt=prompt.name, position=position,
+            estimate_s=round(estimate) if estimate is not None else None,
+        )  # fmt: skip
+        await session.set_music(False)
+        key = await session.stream_file(path, CHOICE_KEYS, reply_timeout=seconds + REPLY_MARGIN_S)
+        if not key and self._choices_offered():
+            key = await self._play(session, qc.OPTIONS, CHOICE_KEYS, music_after=False)
+        await session.set_music(True)
+        return key
+
+    def _choices_offered(self) -> bool:
+        return self.controller.callbacks is not None or self.config.message_dir is not None
+
+    async def _choose(self, session: AgiSession, key: str) -> LeftQueue | None:
+        if key == qc.QueueChoice.CALLBACK and self.controller.callbacks is not None:
+            return await self._held(session, key, self._callback)
+        if key == qc.QueueChoice.MESSAGE and self.config.message_dir is not None:
+            return await self._held(session, key, self._message)
+        return None
+
+    async def _held(self, session: AgiSession, key: str, dialogue: Dialogue) -> LeftQueue | None:
+        """Run a choice's dialogue with the caller's place held; give it back unless they left."""
+        uniqueid = session.env.uniqueid
+        if not self.controller.hold_place(uniqueid):
+            return None  # an agent was found at this very moment: the offer wins
+        self._step(session, StepKind.CALLER_CHOICE, key=key)
+        left: LeftQueue | None = None
+        try:
+            await session.set_music(False)
+            left = await dialogue(session)
+        finally:
+            if left is None:
+                self.controller.resume_place(uniqueid)
+        if left is not None:
+            return left
+        await self._play(session, qc.BACK_TO_QUEUE, "", music_after=True)
+        return None
+
+    # ---- callback -----------------------------------------------------------------------------
+    async def _callback(self, session: AgiSession) -> LeftQueue | None:
+        trace = self.controller.trace(session.env.uniqueid)
+        number = parse_callback_number(trace.caller_number if trace else "")
+        for _ in range(3):
+            if number is None:
+                number = await self._ask_number(session)
+                if number is None:
+                    return None
+            answer = await self._confirm(session, number)
+            if answer == "1":
+                return await self._book(session, number)
+            if answer != "2":
+                return None
+            number = None
+        return None
+
+    async def _confirm(self, session: AgiSession, number: CallbackNumber) -> str:
+        for prompt in (qc.CONFIRM_NUMBER, *qc.digit_prompts(number.digits), qc.CONFIRM_CHOICE):
+            key = await self._play(session, prompt, CONFIRM_KEYS)
+            if key:
+                return key
+        return await session.wait_for_digit(KEY_TIMEOUT_MS)
+
+    async def _ask_number(self, session: AgiSession) -> CallbackNumber | None:
+        prompt = qc.ENTER_NUMBER
+        budget = self.config.prompt_seconds(prompt) + NUMBER_TIMEOUT_MS * 13 / 1000
+        digits = await session.get_data(
+            self.config.prompt_path(prompt), NUMBER_TIMEOUT_MS, 12, reply_timeout=budget
+        )
+        number = parse_callback_number(digits)
+        if number is None:
+            self._step(session, StepKind.IVR_INPUT, invalid_callback_number=len(digits))
+            await self._play(session, qc.INVALID_NUMBER, "")
+        return number
+
+    async def _book(self, session: AgiSession, number: CallbackNumber) -> LeftQueue | None:
+        if self.controller.book_callback(session.env.uniqueid, number.digits) is None:
+            return None
+        await self._play(session, qc.BOOKED, "")
+        return LeftQueue("callback")
+
+    # ---- voice message ------------------------------------------------------------------------
+    async def _message(self, session: AgiSession) -> LeftQueue | None:
+        assert self.config.message_dir is not None  # checked by _choose
+        uniqueid = session.env.uniqueid
+        stem = "msg-" + "".join(c if c.isalnum() else "-" for c in uniqueid)
+        inside = f"{self.config.message_dir}/{stem}"
+        await self._play(session, qc.LEAVE_MESSAGE, "")
+        try:
+            _, samples = await session.record_file(
+                inside, "wav", "#", MESSAGE_MAX_MS, silence_s=MESSAGE_SILENCE_S,
+                reply_timeout=MESSAGE_MAX_MS / 1000 + REPLY_MARGIN_S,
+            )  # fmt: skip
+        except AgiChannelHungUp:
+            # What was said before the hang-up is kept: that is the message.
+            self._keep_message(uniqueid, inside, await self._recorded_ms(stem))
+            raise
+        duration_ms = samples // SAMPLES_PER_MS or await self._recorded_ms(stem)
+        if duration_ms < MESSAGE_MIN_MS:
+            await self._play(session, qc.MESSAGE_EMPTY, "")
+            return None
+        self._keep_message(uniqueid, inside, duration_ms)
+        await self._play(session, qc.MESSAGE_SAVED, "")
+        return LeftQueue("message")
+
+    def _keep_message(self, uniqueid: str, inside: str, duration_ms: int) -> None:
+        if duration_ms >= MESSAGE_MIN_MS:
+            self.controller.message_left(uniqueid, f"{inside}.wav", duration_ms)
+
+    async def _recorded_ms(self, stem: str) -> int:
+        host_dir = self.config.message_host_dir
+        if host_dir is None:
+            return 0
+        return await asyncio.to_thread(_wav_ms, host_dir / f"{stem}.wav")
+
+    # ---- helpers ------------------------------------------------------------------------------
+    async def _play(
+        self, session: AgiSession, prompt: Prompt, keys: str, *, music_after: bool = False
+    ) -> str:
+        self._step(session, StepKind.IVR_PROMPT, prompt=prompt.name)
+        seconds = self.config.prompt_seconds(prompt)
+        key = await session.stream_file(
+            self.config.prompt_path(prompt), keys, reply_timeout=seconds + REPLY_MARGIN_S
+        )
+        if music_after:
+            await session.set_music(True)
+        return key
+
+    def _step(self, session: AgiSession, kind: StepKind, **detail: JsonValue) -> None:
+        trace = self.controller.trace(session.env.uniqueid)
+        if trace is not None:
+            trace.step(kind, self.controller.clock.wall(), **detail)
+
+
+async def _first_of(*futures: asyncio.Future[Any]) -> None:
+    await asyncio.wait(futures, return_when=asyncio.FIRST_COMPLETED)
+
+
+def _wav_ms(path: Path) -> int:
+    """Length of an 8 kHz 16-bit mono WAV as Asterisk writes it, from its size."""
+    try:
+        return max(0, (path.stat().st_size - 44) // 16)
+    except OSError:
+        return 0
