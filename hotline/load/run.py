@@ -58,6 +58,8 @@ class Lab:
     ami: AmiClient | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     sipps: list[runner.SippInstance] = field(default_factory=list)
+    seen: tuple[summary.Samples, summary.Meters] | None = None
+    """What the monitor has seen so far: an interrupted run still reports it."""
 
 
 async def run_load(base: Settings, options: LoadOptions) -> int:
@@ -89,7 +91,11 @@ async def run_load(base: Settings, options: LoadOptions) -> int:
         result = await _drive(lab, options, groups)
     except asyncio.CancelledError:
         _say("load: interrupted; stopping SIPp and hanging up the run's calls")
+        partial = _partial_summary(lab, options)
         await _stop(lab, options, interrupted=True)
+        if partial is not None:
+            partial["duration_s"] = round(time.monotonic() - started, 1)
+            _print_summary(partial, options.json)
         return 130
     await _stop(lab, options, interrupted=False)
     result["duration_s"] = round(time.monotonic() - started, 1)
@@ -190,20 +196,11 @@ async def _drive(
         agents=[probes.CpuMeter(_pid(agent)) for agent in agents],
     )
     meters.start()
+    lab.seen = (summary.Samples(loadavg_start=os.getloadavg()), meters)
     samples = await _monitor(lab, options, callers, meters=meters, bound_s=bound_s)
     stats = callers.stats(callers.process.returncode if callers.process else None)
     await _settle(lab.tally, stats.successful + stats.failed)
-    outcome = summary.Outcome(
-        options=options,
-        tally=lab.tally,
-        timings=lab.timings,
-        registry=lab.app.metrics.registry if lab.app is not None else None,
-        callers=callers,
-        stats=stats,
-        rss=probes.rss_mb(os.getpid()),
-        asterisk_pid=asterisk_pid,
-    )
-    return summary.build(outcome, samples, meters)
+    return summary.build(_outcome(lab, options, callers, stats), samples, meters)
 
 
 async def _monitor(
@@ -214,7 +211,7 @@ async def _monitor(
     meters: summary.Meters,
     bound_s: int,
 ) -> summary.Samples:
-    samples = summary.Samples(loadavg_start=os.getloadavg())
+    samples = lab.seen[0] if lab.seen else summary.Samples(loadavg_start=os.getloadavg())
     assert callers.process is not None
     start = time.monotonic()
     quit_sent = False
@@ -273,6 +270,33 @@ def _sample(samples: summary.Samples, callers: runner.SippInstance, count_text: 
         samples.max_channels = max(samples.max_channels, counted[0])
         samples.max_calls = max(samples.max_calls, counted[1])
         samples.last_channels = counted[0]
+
+
+def _partial_summary(lab: Lab, options: LoadOptions) -> dict[str, Any] | None:
+    """The summary of a run stopped before its end (marked ``interrupted``), if it got going."""
+    if lab.seen is None or not lab.sipps:
+        return None
+    samples, meters = lab.seen
+    callers = lab.sipps[-1]
+    samples.loadavg_end = os.getloadavg()
+    outcome = _outcome(lab, options, callers, callers.stats(None))
+    result = summary.build(outcome, samples, meters)
+    return result | {"interrupted": True, "workdir": str(lab.workdir)}
+
+
+def _outcome(
+    lab: Lab, options: LoadOptions, callers: runner.SippInstance, stats: runner.SippStats
+) -> summary.Outcome:
+    return summary.Outcome(
+        options=options,
+        tally=lab.tally,
+        timings=lab.timings,
+        registry=lab.app.metrics.registry if lab.app is not None else None,
+        callers=callers,
+        stats=stats,
+        rss=probes.rss_mb(os.getpid()),
+        asterisk_pid=lab.prepared.asterisk.pid(),
+    )
 
 
 def _pid(instance: runner.SippInstance) -> int:
