@@ -8,9 +8,6 @@ an admin may do everything. Errors carry a stable id: {"error": {"id": ..., "mes
 # No "from __future__ import annotations": FastAPI reads the handlers' annotations at
 # definition time, and the local `auth` alias below must resolve there.
 import asyncio
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
@@ -18,29 +15,17 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
-from hotline.controller import Controller
-from hotline.metrics import Metrics
-from hotline.storage import CallRecord, Role, Store, TokenRecord
+from hotline.api_base import (
+    ApiContext,
+    ApiError,
+    TokenVerifier,
+    require,
+    require_self_or,
+)
+from hotline.api_followups import followup_routes
+from hotline.storage import CallRecord, Role, TokenRecord
 from queues.dispositions import DISPOSITIONS, PAUSE_REASONS, is_known
 from queues.router import RoutingError
-
-RANK = {Role.AGENT: 1, Role.SUPERVISOR: 2, Role.ADMIN: 3}
-TOKEN_CACHE_S = 30.0
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, error_id: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.error_id, self.message = status, error_id, message
-
-
-@dataclass(frozen=True)
-class ApiContext:
-    controller: Controller
-    store: Store
-    metrics: Metrics
-    seats: frozenset[str]
-    health: Callable[[], dict[str, Any]]
 
 
 class LoginRequest(BaseModel):
@@ -61,37 +46,6 @@ class AgentOut(BaseModel):
     state: str
     call_id: str | None
     pause_reason: str | None = None
-
-
-class TokenVerifier:
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self._cache: dict[str, tuple[float, TokenRecord]] = {}
-
-    async def __call__(self, request: Request) -> TokenRecord:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise ApiError(401, "auth.missing", "send 'Authorization: Bearer <token>'")
-        cached = self._cache.get(token)
-        if cached and time.monotonic() - cached[0] < TOKEN_CACHE_S:
-            return cached[1]
-        record = await asyncio.to_thread(self.store.verify_token, token.strip())
-        if record is None:
-            raise ApiError(401, "auth.invalid", "unknown or revoked token")
-        self._cache[token] = (time.monotonic(), record)
-        return record
-
-
-def require(token: TokenRecord, role: Role) -> None:
-    if RANK[token.role] < RANK[role]:
-        raise ApiError(403, "auth.forbidden", f"this needs the {role.value} role")
-
-
-def require_self_or(token: TokenRecord, agent: str, role: Role) -> None:
-    if token.role is Role.AGENT and token.agent_code == agent:
-        return
-    require(token, role)
 
 
 def build_app(ctx: ApiContext) -> FastAPI:
@@ -124,6 +78,7 @@ def build_app(ctx: ApiContext) -> FastAPI:
         return Response(generate_latest(ctx.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     _agent_routes(app, ctx, verify)
+    followup_routes(app, ctx, verify)
 
     @app.get("/api/v1/calls")
     async def calls(token: auth, limit: int = 100) -> list[dict[str, Any]]:

@@ -185,6 +185,16 @@ class CallbackDesk:
         del self._legs[uniqueid]
         self._update_capacity()
 
+    def cancel(self, callback_id: str, reason: str) -> cb.Callback:
+        """Withdraw a callback not being dialled (InvalidCallbackTransition while it is)."""
+        callback, _ = self._open[callback_id]
+        cancelled = cb.cancel(callback, reason, self._now())
+        self.controller.router.remove(callback_id)
+        self._cancel_timer(callback_id)
+        del self._open[callback_id]
+        self._changed(cancelled, reason)
+        return cancelled
+
     # ---- time ---------------------------------------------------------------------------------
     def _watchdog(self, leg_id: str) -> None:
         self.leg_failed(leg_id, "no outcome from Asterisk in time")

@@ -18,10 +18,12 @@ from prometheus_client.registry import Collector
 from hotline.events import (
     AgentStateChanged,
     CallAnswered,
+    CallbackChanged,
     CallEnded,
     CallFallback,
     CallOffered,
     Event,
+    MessageLeft,
     OfferMissed,
 )
 
@@ -121,6 +123,15 @@ class Metrics:
         self.mqtt_connected = Gauge(
             "hotline_mqtt_connected", "1 while connected to the MQTT broker", registry=r
         )
+        self.callbacks = Counter(
+            "hotline_callbacks_total",
+            "Queued callbacks moving into a status (waiting = requested or back for a retry)",
+            ["status"],
+            registry=r,
+        )
+        self.voice_messages = Counter(
+            "hotline_voice_messages_total", "Voice messages left by waiting callers", registry=r
+        )
         self._agent_state: dict[str, tuple[str, str]] = {}
 
     def watch_queues(self, read: QueueReader) -> None:
@@ -146,6 +157,10 @@ class Metrics:
             self.missed_offers.labels(event.agent).inc()
         elif isinstance(event, CallFallback):
             self.fallbacks.inc()
+        elif isinstance(event, CallbackChanged):
+            self.callbacks.labels(event.status).inc()
+        elif isinstance(event, MessageLeft):
+            self.voice_messages.inc()
         elif isinstance(event, AgentStateChanged):
             # The routing core words pauses "pause: lunch" (after "NOANSWER; " for missed offers).
             reason = event.reason.rsplit("pause: ", 1)[-1] if event.state == "paused" else ""

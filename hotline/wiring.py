@@ -21,7 +21,8 @@ import uvicorn
 from agi import FastAgiServer
 from ami import AmiClient
 from hotline.ami_bridge import AmiBridge, AmiDialer
-from hotline.api import ApiContext, build_app
+from hotline.api import build_app
+from hotline.api_base import ApiContext
 from hotline.asterisk.layout import AsteriskLayout
 from hotline.bus import EventHub, MqttPublisher, Sink
 from hotline.call_flow import CallFlow, CallFlowConfig
@@ -194,6 +195,7 @@ class ControllerApp:
             metrics=self.metrics,
             seats=frozenset(self.settings.seats),
             health=self.health,
+            asterisk_path=self.layout.host,
         )
         config = uvicorn.Config(
             build_app(context),

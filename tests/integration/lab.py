@@ -118,10 +118,13 @@ class ControllerProcess:
             return json.loads(response.read())
 
     def api_text(self, path: str) -> str:
+        return self.api_bytes(path).decode()
+
+    def api_bytes(self, path: str) -> bytes:
         request = urllib.request.Request(f"http://127.0.0.1:{HTTP_PORT}{path}")
         request.add_header("Authorization", f"Bearer {self.token}")
         with urllib.request.urlopen(request, timeout=10) as response:
-            return str(response.read().decode())
+            return bytes(response.read())
 
     def log_tail(self, lines: int = 60) -> str:
         text = self.log_path.read_text(encoding="utf-8", errors="replace")

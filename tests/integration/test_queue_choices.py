@@ -100,6 +100,9 @@ async def test_given_a_caller_who_books_a_callback_when_an_agent_frees_then_call
     assert steps(leg, StepKind.CALLBACK) == [{"callback": callback.id, "attempt": 1}]
     assert waiter.arrived_at > booker.arrived_at
     assert waiter.agent_code == "A001"
+    (listed,) = controller.api("GET", "/api/v1/callbacks")
+    assert (listed["id"], listed["status"], listed["agent"]) == (callback.id, "connected", "A001")
+    assert 'hotline_callbacks_total{status="connected"} 1.0' in controller.api_text("/metrics")
 
 
 async def test_given_a_callback_nobody_answers_when_attempts_run_out_then_failed_and_agent_free(
@@ -156,4 +159,12 @@ async def test_given_a_caller_who_leaves_a_message_then_it_is_recorded_and_store
     assert 4000 <= message.duration_ms <= 15_000, message
     recorded = asterisk.layout.host(message.audio)
     assert recorded.stat().st_size > 16 * message.duration_ms * 0.9
+    # Supervisors find it in the API, can listen to it and mark it handled.
+    (listed,) = controller.api("GET", "/api/v1/messages?status=new")
+    assert (listed["call_id"], listed["duration_ms"]) == (record.uniqueid, message.duration_ms)
+    audio = controller.api_bytes(f"/api/v1/messages/{listed['id']}/audio")
+    assert audio[:4] == b"RIFF" and len(audio) == recorded.stat().st_size
+    handled = controller.api("POST", f"/api/v1/messages/{listed['id']}/handled")
+    assert (handled["status"], handled["handled_by"]) == ("handled", "test-admin")
+    assert "hotline_voice_messages_total 1.0" in controller.api_text("/metrics")
     await asyncio.to_thread(recorded.unlink)

@@ -1,0 +1,67 @@
+"""What every API module shares: the context, errors with stable ids, and bearer-token roles."""
+
+# No "from __future__ import annotations": FastAPI reads the handlers' annotations at
+# definition time (see hotline.api).
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+
+from hotline.controller import Controller
+from hotline.metrics import Metrics
+from hotline.storage import Role, Store, TokenRecord
+
+RANK = {Role.AGENT: 1, Role.SUPERVISOR: 2, Role.ADMIN: 3}
+TOKEN_CACHE_S = 30.0
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, error_id: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.error_id, self.message = status, error_id, message
+
+
+@dataclass(frozen=True)
+class ApiContext:
+    controller: Controller
+    store: Store
+    metrics: Metrics
+    seats: frozenset[str]
+    health: Callable[[], dict[str, Any]]
+    asterisk_path: Callable[[str], Path] = Path
+    """The host path of a file Asterisk wrote (a voice message), from Asterisk's view of it."""
+
+
+class TokenVerifier:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._cache: dict[str, tuple[float, TokenRecord]] = {}
+
+    async def __call__(self, request: Request) -> TokenRecord:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise ApiError(401, "auth.missing", "send 'Authorization: Bearer <token>'")
+        cached = self._cache.get(token)
+        if cached and time.monotonic() - cached[0] < TOKEN_CACHE_S:
+            return cached[1]
+        record = await asyncio.to_thread(self.store.verify_token, token.strip())
+        if record is None:
+            raise ApiError(401, "auth.invalid", "unknown or revoked token")
+        self._cache[token] = (time.monotonic(), record)
+        return record
+
+
+def require(token: TokenRecord, role: Role) -> None:
+    if RANK[token.role] < RANK[role]:
+        raise ApiError(403, "auth.forbidden", f"this needs the {role.value} role")
+
+
+def require_self_or(token: TokenRecord, agent: str, role: Role) -> None:
+    if token.role is Role.AGENT and token.agent_code == agent:
+        return
+    require(token, role)
