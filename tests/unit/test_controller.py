@@ -20,7 +20,7 @@ from hotline.events import (
     CallQueued,
     Event,
 )
-from hotline.storage import CallRecord, Outcome, StepKind
+from hotline.storage import CallRecord, Outcome, StepKind, VoiceMessage
 from queues.agent_states import AgentState
 from queues.router import Offer, Router
 
@@ -63,6 +63,10 @@ class CollectingRecorder:
     logouts: list[tuple[str, datetime]] = field(default_factory=list)
     dispositions: list[tuple[str, str]] = field(default_factory=list)
     agent_changes: list[AgentStateChanged] = field(default_factory=list)
+    messages: list[VoiceMessage] = field(default_factory=list)
+
+    def record_message(self, message: VoiceMessage) -> None:
+        self.messages.append(message)
 
     def record_call(self, record: CallRecord) -> None:
         self.calls.append(record)
