@@ -29,6 +29,7 @@ from hotline.events import (
     MessageLeft,
     OfferMissed,
 )
+from hotline.repeat_callers import RepeatCallers
 from hotline.storage import CallRecord, Outcome, VoiceMessage
 from ivr.queue_choices import LONG_WAIT_NUDGE
 from queues.ewt import WaitEstimator
@@ -113,6 +114,8 @@ class Controller:
         self._listeners: dict[str, asyncio.Future[str]] = {}
         self._timer: asyncio.TimerHandle | None = None
         self.callbacks: CallbackDesk | None = None
+        self.repeat_callers = RepeatCallers(window_s=0)
+        """Who answered each caller last (the wiring module sets the window)."""
         """Queued callbacks (set by the wiring module when outbound dialling is possible)."""
 
     # ---- calls: arrival and IVR (from the FastAGI adapter) ---------------------------------
@@ -149,9 +152,11 @@ class Controller:
         if previous is not None:
             position = self.router.requeue(previous)
         elif uniqueid not in self.router.calls:
+            preferred = self.repeat_callers.agent_for(trace.caller_number, self.clock.wall())
             position = self.router.enqueue(
-                uniqueid, queue, self.clock.mono(), priority=priority, requirements=requirements
-            )
+                uniqueid, queue, self.clock.mono(), priority=priority,
+                requirements=requirements, preferred_agent=preferred,
+            )  # fmt: skip
         else:
             position = self.router.position(uniqueid)
         at = self.clock.wall()
@@ -344,6 +349,8 @@ class Controller:
             return
         at = self.clock.wall()
         trace.answer(agent, seat, at)
+        if trace.agent is not None:
+            self.repeat_callers.remember(trace.caller_number, trace.agent, at)
         self.publisher.publish(
             CallAnswered(at, uniqueid, trace.agent or "", seat, trace.wait_ms() or 0)
         )

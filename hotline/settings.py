@@ -57,6 +57,11 @@ class Settings(BaseModel):
     relax_after_s: tuple[float, float, float] = (30.0, 90.0, 180.0)
     announce_after_s: float = Field(default=2.0, ge=0.5, le=120)
     announce_every_s: float = Field(default=45.0, ge=10, le=600)
+    repeat_caller_window_s: float = Field(default=86400.0, ge=0, le=30 * 86400)
+    """A caller who rings again within this time is offered to the agent who answered them last
+    (0: never)."""
+    repeat_caller_wait_s: float = Field(default=20.0, ge=0, le=300)
+    """How long a repeat caller waits for that agent to become free before anyone else."""
     ivr_digit_timeout_ms: int = Field(default=5000, ge=1000, le=30000)
     lab_seat_contacts: dict[str, str] = Field(default_factory=dict)
 

@@ -14,6 +14,7 @@ import contextlib
 import logging
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import uvicorn
@@ -31,6 +32,7 @@ from hotline.controller import Controller
 from hotline.metrics import Metrics, QueueSnapshot
 from hotline.prompts import DynamicPrompts, prompt_seconds, prompt_stem
 from hotline.recorder import StoreRecorder
+from hotline.repeat_callers import RepeatCallers
 from hotline.routing_policy import routing_policy
 from hotline.seat_features import SeatFeatures
 from hotline.secrets import Secrets
@@ -61,6 +63,7 @@ class ControllerApp:
         self.controller = Controller(
             Router(routing_policy(s)), self.hub, self.recorder, timings=self.metrics
         )
+        self.controller.repeat_callers = RepeatCallers(s.repeat_caller_window_s)
         flow_config = CallFlowConfig(
             menu=WELCOME_12333,
             prompt_path=self.prompt_path,
@@ -140,6 +143,7 @@ class ControllerApp:
         """Check the store, restore who was logged in, and start every adapter."""
         await asyncio.to_thread(self._prepare_store)
         self._restore_agents(await asyncio.to_thread(self._logged_in_agents))
+        await asyncio.to_thread(self._remember_recent_callers)
         if self.callbacks is not None:
             open_callbacks = await asyncio.to_thread(self.store.list_callbacks, open_only=True)
             self.callbacks.restore(open_callbacks)
@@ -170,6 +174,12 @@ class ControllerApp:
         self.store.check()
         self.store.migrate()
         self.store.ensure_seats(self.settings.seats)
+
+    def _remember_recent_callers(self) -> None:
+        repeat = self.controller.repeat_callers
+        since = datetime.now(UTC) - repeat.window
+        repeat.seed(self.store.recent_answerers(since))
+        log.info("%d recent callers remembered for preferred-agent routing", len(repeat))
 
     def _logged_in_agents(self) -> list[tuple[str, str, dict[str, int]]]:
         """Who was logged in where when the controller last stopped, with their skills."""

@@ -116,3 +116,13 @@ def _to_record(row: CallRow) -> CallRecord:
         CallStep(at=step.at, kind=StepKind(step.kind), detail=step.detail) for step in row.steps
     )
     return CallRecord(**fields, steps=steps)
+
+
+def load_answerers(session: Session, since: datetime) -> list[tuple[str, str, datetime]]:
+    statement = select(CallRow.caller_number, CallRow.agent_code, CallRow.answered_at).where(
+        CallRow.arrived_at >= since,
+        CallRow.agent_code.is_not(None),
+        CallRow.answered_at.is_not(None),
+    )
+    rows = session.execute(statement)
+    return [(number, agent, at) for number, agent, at in rows if agent and at]

@@ -105,6 +105,12 @@ class Store:
         with self._read() as session:
             return calls.load_calls(session, since, limit)
 
+    def recent_answerers(self, since: datetime) -> list[tuple[str, str, datetime]]:
+        """(caller number, agent, answered at) of the calls answered by an agent since then."""
+        require_aware("since", since)
+        with self._read() as session:
+            return calls.load_answerers(session, since)
+
     def set_disposition(self, uniqueid: str, code: str) -> bool:
         """Record the call's reason code (e.g. "pension.query"); False when no such call.
 

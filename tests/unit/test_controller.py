@@ -20,9 +20,12 @@ from hotline.events import (
     CallQueued,
     Event,
 )
+from hotline.repeat_callers import RepeatCallers
 from hotline.storage import CallRecord, Outcome, StepKind, VoiceMessage
+from ivr.queue_choices import LONG_WAIT_NUDGE
 from queues.agent_states import AgentState
 from queues.router import Offer, Router
+from queues.skills import OFFER_CALLBACK, QueuePolicy, RelaxRule, RoutingPolicy
 
 T0 = datetime(2024, 3, 1, 9, 30, tzinfo=UTC)
 
@@ -399,3 +402,71 @@ async def test_given_a_full_call_when_events_are_published_then_topics_name_call
     [queued] = harness.publisher.of(CallQueued)
     assert isinstance(queued, CallQueued)
     assert (queued.queue, queued.position) == ("general", 1)
+
+
+async def test_given_a_repeat_caller_when_their_last_agent_is_free_then_that_agent_takes_them(
+    harness: Harness,
+) -> None:
+    harness.controller.repeat_callers = RepeatCallers(window_s=3600)
+    harness.controller.login("A1", "seat001")
+    harness.controller.login("A2", "seat002")
+    first = await harness.waiting("c1")  # A1, the longest idle, answers the first call
+    assert (await asyncio.wait_for(first, 1)).agent == "A1"
+    harness.controller.offer_answered("c1", "seat001")
+    harness.controller.channel_ended("c1", "normal")
+    harness.time.advance(30)
+    harness.controller.wrapup_done("A1", None)
+    harness.time.advance(600)  # now A2 has been idle far longer
+
+    harness.arrive("c2")  # the same number rings again
+    again = await harness.waiting("c2")
+
+    assert (await asyncio.wait_for(again, 1)).agent == "A1"
+
+
+async def test_given_a_caller_outside_the_window_then_routing_is_as_usual(
+    harness: Harness,
+) -> None:
+    repeat = RepeatCallers(window_s=60)
+    repeat.remember("13800138000", "A2", T0 - timedelta(seconds=61))
+    repeat.remember("123", "A2", T0)  # too short to be a person's number: not remembered
+    harness.controller.repeat_callers = repeat
+    harness.controller.login("A1", "seat001")
+    harness.controller.login("A2", "seat002")
+
+    offer = await asyncio.wait_for(await harness.waiting("c1"), 1)
+
+    assert offer.agent == "A1"
+    assert repeat.agent_for("123", T0) is None
+
+
+async def test_given_a_long_wait_rule_when_it_comes_due_then_the_waiting_caller_is_nudged(
+    harness: Harness,
+) -> None:
+    policy = RoutingPolicy(default=QueuePolicy("general", relax=(
+        RelaxRule(after_s=180, action=OFFER_CALLBACK),
+    )))  # fmt: skip
+    harness.controller.router = Router(policy)
+    task = await harness.waiting("c1")
+    nudge = harness.controller.listen("c1")
+
+    harness.time.advance(181)
+    harness.controller.dispatch()
+
+    assert nudge.result() == LONG_WAIT_NUDGE
+    task.cancel()
+
+
+async def test_given_a_held_caller_when_they_go_back_then_their_place_is_kept(
+    harness: Harness,
+) -> None:
+    first, second = await harness.waiting("c1"), await harness.waiting("c2")
+    assert harness.controller.hold_place("c1")
+    assert [c.call_id for c in harness.router.waiting("general")] == ["c2"]
+
+    harness.controller.resume_place("c1")
+
+    assert [c.call_id for c in harness.router.waiting("general")] == ["c1", "c2"]
+    harness.controller.login("A1", "seat001")
+    assert (await asyncio.wait_for(first, 1)).agent == "A1"
+    second.cancel()

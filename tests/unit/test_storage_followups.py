@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from hotline.storage import MessageStatus, Store, VoiceMessage
+from hotline.storage import CallRecord, MessageStatus, Outcome, Store, VoiceMessage
 from queues import callbacks as cb
 from tests.unit import test_storage_support as support
 from tests.unit.test_storage_support import at
@@ -88,3 +88,16 @@ def test_a_message_is_stored_once_per_call_and_can_be_marked_handled(store: Stor
 def test_a_message_with_a_naive_time_is_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         replace(message(), recorded_at=at(0).replace(tzinfo=None))
+
+
+def test_recent_answerers_are_the_answered_calls_since_a_time(store: Store) -> None:
+    answered = CallRecord(
+        "u1", "u1", "13812345678", "", "12333", at(0), Outcome.ANSWERED,
+        answered_at=at(5), ended_at=at(60), agent_code="A001", seat="seat001",
+    )  # fmt: skip
+    abandoned = CallRecord("u2", "u2", "13900000000", "", "12333", at(10), Outcome.ABANDONED)
+    earlier = replace(answered, uniqueid="u0", arrived_at=at(-100), answered_at=at(-90))
+    for record in (answered, abandoned, earlier):
+        store.record_call(record)
+
+    assert store.recent_answerers(at(-1)) == [("13812345678", "A001", at(5))]
