@@ -133,3 +133,24 @@ async def test_given_an_agent_missing_offers_when_limit_reached_then_paused_for_
     offers = [s.detail.get("agent") for s in record.steps if s.kind is StepKind.OFFER]
     assert offers == ["A007", "A007", "A001"]
     assert record.agent_code == "A001"
+
+
+async def test_given_a_repeat_caller_when_their_last_agent_is_free_then_routed_to_that_agent(
+    asterisk: Prepared,
+    controller: ControllerProcess,
+    store: Store,
+    lab_settings: Settings,
+    tmp_path: Path,
+    no_leaked_channels: None,
+) -> None:
+    controller.api("POST", "/api/v1/agents/A001/login", {"seat": "seat001"})
+    await asyncio.sleep(0.3)
+    controller.api("POST", "/api/v1/agents/A002/login", {"seat": "seat002"})
+    # First call: A001, the longest idle, answers it.
+    await lab.answered_calls(lab_settings, tmp_path / "first", [CallerPath("0")], 1)
+    await lab.wait_until(lambda: agent_states(controller)["A001"][0] == "available", 30)
+    # Now A002 has been idle longer; the same number calls again and still gets A001.
+    await lab.answered_calls(lab_settings, tmp_path / "again", [CallerPath("0")], 1)
+    records = sorted(await lab.ended_records(store, 2), key=lambda r: r.arrived_at)
+    assert records[0].caller_number == records[1].caller_number
+    assert [r.agent_code for r in records] == ["A001", "A001"]
