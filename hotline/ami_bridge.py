@@ -94,7 +94,7 @@ class AmiBridge:
             event.get("Direction", "") == "Received"
             and seat_of_channel(event.get("Channel", "")) is None
         ):
-            self.controller.caller_key(event.get("Uniqueid", ""), event.get("Digit", ""))
+            self.controller.keys.press(event.get("Uniqueid", ""), event.get("Digit", ""))
 
     def _queue_join(self, event: Event) -> None:
         if event.get("Queue", "") == FALLBACK_QUEUE:

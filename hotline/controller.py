@@ -11,12 +11,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Protocol
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
+from hotline.agent_operations import AgentOperations
+from hotline.caller_keys import CallerKeys
 from hotline.calls import CallTrace
+from hotline.controller_ports import (
+    CallerGone,
+    Clock,
+    NoTimings,
+    Publisher,
+    Recorder,
+    Timings,
+)
 from hotline.events import (
     AgentStateChanged,
     CallAnswered,
@@ -25,12 +33,11 @@ from hotline.events import (
     CallFallback,
     CallOffered,
     CallQueued,
-    Event,
     MessageLeft,
     OfferMissed,
 )
 from hotline.repeat_callers import RepeatCallers
-from hotline.storage import CallRecord, Outcome, VoiceMessage
+from hotline.storage import Outcome, VoiceMessage
 from ivr.queue_choices import LONG_WAIT_NUDGE
 from queues.ewt import WaitEstimator
 from queues.records import CallAction
@@ -45,46 +52,10 @@ NOT_SERVING = frozenset({"logged_out", "paused"})
 
 log = logging.getLogger("hotline.controller")
 
-
-class Publisher(Protocol):
-    def publish(self, event: Event) -> None: ...
+__all__ = ["CallerGone", "Clock", "Controller", "NoTimings", "Publisher", "Recorder", "Timings"]
 
 
-class Recorder(Protocol):
-    def record_call(self, record: CallRecord) -> None: ...
-    def set_disposition(self, uniqueid: str, code: str) -> None: ...
-    def agent_changed(self, change: AgentStateChanged) -> None: ...
-    def agent_logged_in(self, agent: str, seat: str, at: datetime) -> None: ...
-    def agent_logged_out(self, agent: str, at: datetime) -> None: ...
-    def record_message(self, message: VoiceMessage) -> None: ...
-
-
-class Timings(Protocol):
-    """Where the controller reports how fast it is (Prometheus histograms in production)."""
-
-    def routing_decided(self, seconds: float) -> None: ...
-    def offer_sent(self, seconds: float) -> None: ...
-
-
-class NoTimings:
-    def routing_decided(self, seconds: float) -> None:
-        pass
-
-    def offer_sent(self, seconds: float) -> None:
-        pass
-
-
-@dataclass(frozen=True)
-class Clock:
-    wall: Callable[[], datetime] = lambda: datetime.now(UTC)
-    mono: Callable[[], float] = lambda: asyncio.get_running_loop().time()
-
-
-class CallerGone(Exception):
-    """The caller left before an agent was found (a normal outcome)."""
-
-
-class Controller:
+class Controller(AgentOperations):
     def __init__(
         self,
         router: Router,
@@ -111,7 +82,8 @@ class Controller:
         self._offers: dict[str, WaitingCall] = {}
         self._held: dict[str, WaitingCall] = {}
         """Callers choosing between a callback and a message: out of routing, place kept."""
-        self._listeners: dict[str, asyncio.Future[str]] = {}
+        self.keys = CallerKeys()
+        """Keys waiting callers press (from AMI), and nudges from the routing core."""
         self._timer: asyncio.TimerHandle | None = None
         self.callbacks: CallbackDesk | None = None
         self.repeat_callers = RepeatCallers(window_s=0)
@@ -203,7 +175,7 @@ class Controller:
 
     def _act(self, action: CallAction) -> None:
         if action.action == OFFER_CALLBACK:
-            self._nudge(action.call_id, LONG_WAIT_NUDGE)
+            self.keys.press(action.call_id, LONG_WAIT_NUDGE)
             return
         target = overflow_target(action.action)
         trace = self.traces.get(action.call_id)
@@ -257,26 +229,6 @@ class Controller:
             self.timings.offer_sent(max(0.0, self.clock.mono() - since))
 
     # ---- a waiting caller's choices: keys pressed in the queue, callback, message ------------
-    def listen(self, uniqueid: str) -> asyncio.Future[str]:
-        """A future for the waiting caller's next key (reported by AMI), or for the routing
-        core's nudge to offer a callback (``LONG_WAIT_NUDGE``)."""
-        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self._listeners[uniqueid] = future
-        return future
-
-    def stop_listening(self, uniqueid: str, future: asyncio.Future[str]) -> None:
-        if self._listeners.get(uniqueid) is future:
-            del self._listeners[uniqueid]
-        future.cancel()
-
-    def caller_key(self, uniqueid: str, digit: str) -> None:
-        self._nudge(uniqueid, digit)
-
-    def _nudge(self, uniqueid: str, what: str) -> None:
-        future = self._listeners.pop(uniqueid, None)
-        if future is not None and not future.done():
-            future.set_result(what)
-
     def hold_place(self, uniqueid: str) -> bool:
         """Take a waiting caller out of routing while they choose; False if they were just
         offered an agent (the offer wins)."""
@@ -376,9 +328,7 @@ class Controller:
         self.router.remove(uniqueid)
         self._offers.pop(uniqueid, None)
         self._held.pop(uniqueid, None)
-        listener = self._listeners.pop(uniqueid, None)
-        if listener is not None:
-            listener.cancel()
+        self.keys.forget(uniqueid)
         self._routable_since.pop(uniqueid, None)
         self._decided_since.pop(uniqueid, None)
         waiter = self._waiters.pop(uniqueid, None)
@@ -447,48 +397,6 @@ class Controller:
                 record.wait_ms, record.talk_ms,
             )
         )  # fmt: skip
-
-    # ---- agents (from the API) --------------------------------------------------------------
-    def login(self, agent: str, seat: str, skills: Mapping[str, int] | None = None) -> AgentChange:
-        change = self.router.login(agent, seat, self.clock.mono(), skills=dict(skills or {}))
-        self.recorder.agent_logged_in(agent, seat, self.clock.wall())
-        self._publish_changes([change])
-        self.dispatch()
-        return change
-
-    def pause(self, agent: str, reason: str) -> AgentChange | None:
-        """Pause now, or when the agent's current call ends (None: pending)."""
-        change = self.router.pause(agent, reason, self.clock.mono())
-        self._publish_changes([change] if change else [])
-        return change
-
-    def unpause(self, agent: str) -> AgentChange | None:
-        change = self.router.unpause(agent, self.clock.mono())
-        self._publish_changes([change] if change else [])
-        self.dispatch()
-        return change
-
-    def wrapup_done(self, agent: str, disposition: str | None) -> AgentChange | None:
-        """The agent ends wrap-up early, with the call's reason code."""
-        last_call = self._last_call.get(agent)
-        change = self.router.wrapup_done(agent, self.clock.mono(), disposition)
-        if disposition and last_call:
-            self.recorder.set_disposition(last_call, disposition)
-        self._publish_changes([change] if change else [])
-        self.dispatch()
-        return change
-
-    def wrapup_s(self, queue: str) -> float:
-        return self.router.policy.for_queue(queue).wrapup_s
-
-    def last_call_of(self, agent: str) -> str | None:
-        return self._last_call.get(agent)
-
-    def logout(self, agent: str) -> AgentChange:
-        change = self.router.logout(agent)
-        self.recorder.agent_logged_out(agent, self.clock.wall())
-        self._publish_changes([change])
-        return change
 
     # ---- reconciliation after an AMI (re)connect ------------------------------------------
     def reconcile(self, live_uniqueids: set[str], busy_seats: set[str]) -> None:

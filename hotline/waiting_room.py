@@ -62,7 +62,7 @@ class WaitingRoom:
         uniqueid = session.env.uniqueid
         delay = self.config.announce_after_s
         while True:
-            nudge = self.controller.listen(uniqueid)
+            nudge = self.controller.keys.listen(uniqueid)
             try:
                 await session.wait_for(_first_of(waiting, nudge), timeout=delay)
             except AgiTimeout:
@@ -71,7 +71,7 @@ class WaitingRoom:
             else:
                 choice = nudge.result() if nudge.done() and not nudge.cancelled() else ""
             finally:
-                self.controller.stop_listening(uniqueid, nudge)
+                self.controller.keys.stop_listening(uniqueid, nudge)
             if waiting.done():
                 return waiting.result()
             if choice == qc.LONG_WAIT_NUDGE:

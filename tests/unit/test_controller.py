@@ -448,7 +448,7 @@ async def test_given_a_long_wait_rule_when_it_comes_due_then_the_waiting_caller_
     )))  # fmt: skip
     harness.controller.router = Router(policy)
     task = await harness.waiting("c1")
-    nudge = harness.controller.listen("c1")
+    nudge = harness.controller.keys.listen("c1")
 
     harness.time.advance(181)
     harness.controller.dispatch()
