@@ -10,7 +10,7 @@ from prometheus_client import CollectorRegistry
 
 from hotline.load import probes, report
 from hotline.load.options import LoadOptions
-from hotline.load.tally import ABANDONED, ANSWERED, HotlineTally, RawTimings, Tally
+from hotline.load.tally import ABANDONED, ANSWERED, LEFT_QUEUE, HotlineTally, RawTimings, Tally
 from hotline.sipp import runner
 
 AGI_HISTOGRAM = "hotline_agi_command_seconds"
@@ -91,12 +91,13 @@ def _calls(outcome: Outcome, samples: Samples) -> dict[str, Any]:
     tally, stats = outcome.tally, outcome.stats
     calls = stats.successful + stats.failed
     answered, abandoned = tally.count(ANSWERED), tally.count(ABANDONED)
+    left = tally.count(LEFT_QUEUE)
     queued = tally.queued if isinstance(tally, HotlineTally) else {}
     return {
         "engine": outcome.options.engine,
         "calls": calls,
         "answered": answered,
-        "failed": max(stats.failed, calls - answered - abandoned),
+        "failed": max(stats.failed, calls - answered - abandoned - left),
         "abandoned": abandoned,
         "max_concurrent": samples.max_callers,
         "asa_ms": report.asa(tally.waits_ms),
@@ -104,6 +105,8 @@ def _calls(outcome: Outcome, samples: Samples) -> dict[str, Any]:
         "max_wait_ms": max(tally.waits_ms, default=None),
         "engine_arrivals": tally.arrived,
         "fallback": tally.count(("fallback_answered", "fallback_abandoned")),
+        "messages_left": tally.count(("message_left",)),
+        "callbacks_requested": tally.count(("callback_requested",)),
         "queued_by_queue": dict(sorted(queued.items())) or None,
         "asterisk_channels_max": samples.max_channels,
         "asterisk_calls_max": samples.max_calls,

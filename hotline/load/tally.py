@@ -12,6 +12,9 @@ from hotline.metrics import Metrics
 
 ANSWERED = ("answered",)
 ABANDONED = ("abandoned", "ivr_hangup", "fallback_abandoned")
+LEFT_QUEUE = ("message_left", "callback_requested")
+"""Callers who chose, while waiting, to leave a voice message or be called back: served, not
+failed (a load caller presses no key while waiting, see bench/RESULTS.md)."""
 
 
 @dataclass

@@ -8,7 +8,7 @@ import pytest
 
 from hotline.events import CallAnswered, CallEnded, CallQueued
 from hotline.load import report
-from hotline.load.tally import EwtSample, HotlineTally
+from hotline.load.tally import ABANDONED, LEFT_QUEUE, EwtSample, HotlineTally
 
 AT = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -53,3 +53,13 @@ def test_given_queued_calls_then_the_first_entry_estimate_is_paired_with_the_ans
     assert tally.ewt_unknown == 1
     assert tally.queued == {"pension": 1, "general": 2}
     assert tally.waits_ms == [120_000, 3_000]
+
+
+def test_given_callers_who_left_a_message_or_asked_for_a_callback_then_they_are_not_abandoned():
+    tally = HotlineTally()
+    tally(CallEnded(AT, "a", "message_left", "", 9_000, None))
+    tally(CallEnded(AT, "b", "callback_requested", "", 4_000, None))
+    tally(CallEnded(AT, "c", "abandoned", "", 50_000, None))
+
+    assert tally.count(LEFT_QUEUE) == 2
+    assert tally.count(ABANDONED) == 1
