@@ -39,6 +39,16 @@ def seat_of_device(device: str) -> str | None:
     return match.group(1) if match else None
 
 
+def key_pressed_at(event: Event) -> float | None:
+    """When a DTMFEnd's key began (epoch seconds), from Asterisk's event timestamp."""
+    try:
+        ended = float(event.get("Timestamp", ""))
+        duration_ms = float(event.get("DurationMs", "0") or 0)
+    except ValueError:
+        return None
+    return ended - duration_ms / 1000
+
+
 class AmiBridge:
     def __init__(self, client: AmiClient, controller: Controller) -> None:
         self.client = client
@@ -90,11 +100,10 @@ class AmiBridge:
 
     def _dtmf_end(self, event: Event) -> None:
         # Keys the caller sends (not those Asterisk plays to them), while the AGI is idle.
-        if (
-            event.get("Direction", "") == "Received"
-            and seat_of_channel(event.get("Channel", "")) is None
-        ):
-            self.controller.keys.press(event.get("Uniqueid", ""), event.get("Digit", ""))
+        from_caller = seat_of_channel(event.get("Channel", "")) is None
+        if event.get("Direction", "") == "Received" and from_caller:
+            uniqueid, digit = event.get("Uniqueid", ""), event.get("Digit", "")
+            self.controller.keys.press(uniqueid, digit, key_pressed_at(event))
 
     def _queue_join(self, event: Event) -> None:
         if event.get("Queue", "") == FALLBACK_QUEUE:

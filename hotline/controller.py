@@ -75,6 +75,8 @@ class Controller(AgentOperations):
         self._free_since: dict[str, float] = {}
         self._decided_since: dict[str, float] = {}
         self._estimators: dict[str, WaitEstimator] = {}
+        self.handle_times = WaitEstimator()
+        """Handle times of every queue's calls, for the estimated wait (seeded from history)."""
         self._last_call: dict[str, str] = {}
         """The caller each agent last answered: where a disposition at wrap-up belongs."""
         self.traces: dict[str, CallTrace] = {}
@@ -149,14 +151,14 @@ class Controller(AgentOperations):
                 self.router.remove(uniqueid)
 
     def queue_status(self, uniqueid: str) -> tuple[int, float | None] | None:
-        """A waiting caller's position in its queue (1 = next) and estimated wait in seconds."""
+        """A waiting caller's place (1 = next) and estimated wait in seconds."""
         call = self.router.calls.get(uniqueid)
         if call is None:
             return None
-        position = self.router.position(uniqueid)
+        # Agents serve every queue: the callers ahead are those of all queues, in routing order.
+        position = self.router.overall_position(uniqueid, self.clock.mono())
         serving = sum(1 for a in self.router.agents.values() if a.state not in NOT_SERVING)
-        estimate = self._estimator(call.queue).estimate(position, serving)
-        return position, estimate
+        return position, self.handle_times.estimate(position, serving)
 
     def _estimator(self, queue: str) -> WaitEstimator:
         return self._estimators.setdefault(queue, WaitEstimator())
@@ -387,7 +389,9 @@ class Controller(AgentOperations):
         record = trace.record()
         if record.talk_ms is not None and trace.queue is not None:
             estimator = self._estimator(trace.queue)
-            estimator.observe_handle(record.talk_ms / 1000 + self.wrapup_s(trace.queue))
+            handle_s = record.talk_ms / 1000 + self.wrapup_s(trace.queue)
+            estimator.observe_handle(handle_s)
+            self.handle_times.observe_handle(handle_s)
             if record.wait_ms is not None:
                 estimator.observe_answer(record.wait_ms / 1000)
         self.recorder.record_call(record)

@@ -39,6 +39,8 @@ MESSAGE_MAX_MS = 120_000
 MESSAGE_SILENCE_S = 5
 MESSAGE_MIN_MS = 700
 SAMPLES_PER_MS = 8
+CHOICES_FROM_WAIT_S = 60.0
+"""The choices are announced when the estimated wait is at least this long (or unknown)."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ class WaitingRoom:
         )  # fmt: skip
         await session.set_music(False)
         key = await session.stream_file(path, CHOICE_KEYS, reply_timeout=seconds + REPLY_MARGIN_S)
-        if not key and self._choices_offered():
+        if not key and self._choices_offered() and _long_wait(estimate):
             key = await self._play(session, qc.OPTIONS, CHOICE_KEYS, music_after=False)
         await session.set_music(True)
         return key
@@ -220,6 +222,13 @@ class WaitingRoom:
         trace = self.controller.trace(session.env.uniqueid)
         if trace is not None:
             trace.step(kind, self.controller.clock.wall(), **detail)
+
+
+def _long_wait(estimate_s: float | None) -> bool:
+    """Worth offering a callback or a message: the wait is long, or nobody can tell yet. (Every
+    announcement costs the caller a moment before an offer can reach them: FastAGI plays it
+    to the end.)"""
+    return estimate_s is None or estimate_s >= CHOICES_FROM_WAIT_S
 
 
 async def _first_of(*futures: asyncio.Future[Any]) -> None:

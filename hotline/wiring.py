@@ -14,7 +14,7 @@ import contextlib
 import logging
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import uvicorn
@@ -43,6 +43,8 @@ from queues.callbacks import CallbackPolicy
 from queues.router import Router, RoutingError
 
 log = logging.getLogger("hotline.wiring")
+
+HANDLE_TIME_HISTORY = timedelta(days=7)
 
 
 @dataclass
@@ -176,10 +178,16 @@ class ControllerApp:
         self.store.ensure_seats(self.settings.seats)
 
     def _remember_recent_callers(self) -> None:
+        """Seed what is learnt from calls with the store's history, so a restart starts warm:
+        who answered whom (repeat callers), and the mean talk time (estimated waits)."""
         repeat = self.controller.repeat_callers
-        since = datetime.now(UTC) - repeat.window
-        repeat.seed(self.store.recent_answerers(since))
+        now = datetime.now(UTC)
+        repeat.seed(self.store.recent_answerers(now - repeat.window))
         log.info("%d recent callers remembered for preferred-agent routing", len(repeat))
+        talk_s = self.store.mean_talk_seconds(now - HANDLE_TIME_HISTORY)
+        if talk_s is not None:
+            self.controller.handle_times.seed(talk_s + self.settings.wrapup_s)
+            log.info("estimated waits start from a mean talk time of %.0f s", talk_s)
 
     def _logged_in_agents(self) -> list[tuple[str, str, dict[str, int]]]:
         """Who was logged in where when the controller last stopped, with their skills."""

@@ -21,7 +21,7 @@ CHOICES = frozenset(QueueChoice)
 LONG_WAIT_NUDGE = "offer_callback"
 """Not a key: the routing core's relax rule saying a callback should be offered now."""
 
-OPTIONS = Prompt("queue_options", "如需预约回电，请按一；如需留言，请按二；继续等待请不要挂机。")
+OPTIONS = Prompt("queue_options", "如需回电请按一，留言请按二。")
 LONG_WAIT = Prompt("queue_long_wait", "您已等待较长时间。如需预约回电并保留排队位置，请按一。")
 
 CONFIRM_NUMBER = Prompt("callback_confirm_intro", "我们将回电至以下号码：")

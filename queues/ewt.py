@@ -6,13 +6,14 @@ Two exponentially weighted moving averages (weight ``alpha`` for each new observ
 - the handle time of a call (talk + wrap-up), from ``observe_handle``;
 - the wait of answered callers (the ASA), from ``observe_answer``; reported by ``asa()``.
 
-The estimate for a caller at ``position`` (1 = next) while ``serving_agents`` agents take this
-queue's calls is
+The estimate for a caller at ``position`` (1 = next, counted across every queue the same agents
+serve) while ``serving_agents`` agents take calls is
 
     EWT = position x mean handle time / max(1, serving_agents)
 
 that is, the calls ahead (and this one's own turn) are shared among the agents, each freeing up
-once per handle time. It is None until ``min_observations`` handle times have been seen. It
+once per handle time. It is None until ``min_observations`` handle times have been seen (or a
+mean from history is given to ``seed``). It
 deliberately ignores where in their calls the agents are and how often callers abandon: it is
 an announcement, not a promise, and is read out rounded to the minute.
 """
@@ -49,6 +50,11 @@ class WaitEstimator:
     def observe_handle(self, seconds: float) -> None:
         """A call finished: its talk plus wrap-up time."""
         self.handle.observe(seconds)
+
+    def seed(self, handle_seconds: float) -> None:
+        """Start from a known mean handle time (from history) instead of from nothing."""
+        self.handle.observe(handle_seconds)
+        self.handle.count = max(self.handle.count, self.min_observations)
 
     def observe_answer(self, wait_seconds: float) -> None:
         """A caller was answered after waiting this long."""

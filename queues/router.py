@@ -129,6 +129,13 @@ class Router(Roster):
             raise RoutingError(f"call {call_id} is not waiting")
         return self._book.position(call_id)
 
+    def overall_position(self, call_id: str, now: float) -> int:
+        """The call's place among all waiting calls of every queue (1 is next), in routing
+        order: what decides when agents shared by the queues reach it."""
+        if call_id not in self._book.calls:
+            raise RoutingError(f"call {call_id} is not waiting")
+        return self._book.overall_position(call_id, now)
+
     def waiting(self, queue: str) -> list[WaitingCall]:
         """The calls waiting in ``queue``, next first."""
         return self._book.waiting(queue)

@@ -117,6 +117,20 @@ class CallBook:
         call = self.calls[call_id]
         return 1 + bisect_left(self._by_queue[call.queue], self._keys[call_id])
 
+    def overall_position(self, call_id: str, now: float) -> int:
+        """1-based place among all waiting calls, in routing order across queues."""
+        call = self.calls[call_id]
+        static, enqueued_at, seq = self._keys[call_id][:3]
+        own_rate = self.policy.for_queue(call.queue).priority_aging_per_min
+        mine = static - now * own_rate / 60.0
+        ahead = 0
+        for rate, keys in self._by_rate.items():
+            # Entries of another list compare on static - now x rate / 60: shift the probe
+            # instead (the call's own list takes its exact key: no rounding against itself).
+            probe = static if rate == own_rate else mine + now * rate / 60.0
+            ahead += bisect_left(keys, (probe, enqueued_at, seq))
+        return 1 + ahead
+
     def waiting(self, queue: str) -> list[WaitingCall]:
         return [self.calls[entry[3]] for entry in self._by_queue.get(queue, ())]
 

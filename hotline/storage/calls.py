@@ -126,3 +126,11 @@ def load_answerers(session: Session, since: datetime) -> list[tuple[str, str, da
     )
     rows = session.execute(statement)
     return [(number, agent, at) for number, agent, at in rows if agent and at]
+
+
+def mean_talk_seconds(session: Session, since: datetime) -> float | None:
+    statement = select(func.avg(CallRow.talk_ms)).where(
+        CallRow.arrived_at >= since, CallRow.talk_ms.is_not(None)
+    )
+    mean = session.execute(statement).scalar_one()
+    return None if mean is None else float(mean) / 1000

@@ -111,6 +111,12 @@ class Store:
         with self._read() as session:
             return calls.load_answerers(session, since)
 
+    def mean_talk_seconds(self, since: datetime) -> float | None:
+        """The mean talk time of the calls answered since then (None if there were none)."""
+        require_aware("since", since)
+        with self._read() as session:
+            return calls.mean_talk_seconds(session, since)
+
     def set_disposition(self, uniqueid: str, code: str) -> bool:
         """Record the call's reason code (e.g. "pension.query"); False when no such call.
 

@@ -168,3 +168,25 @@ async def test_given_a_caller_who_leaves_a_message_then_it_is_recorded_and_store
     assert (handled["status"], handled["handled_by"]) == ("handled", "test-admin")
     assert "hotline_voice_messages_total 1.0" in controller.api_text("/metrics")
     await asyncio.to_thread(recorded.unlink)
+
+
+async def test_given_the_menu_key_1_when_the_caller_then_waits_then_it_is_not_a_callback_choice(
+    asterisk: Prepared,
+    controller: ControllerProcess,
+    store: Store,
+    lab_settings: Settings,
+    tmp_path: Path,
+    no_leaked_channels: None,
+) -> None:
+    # AMI reports the menu key after FastAGI has, once the caller already waits in the queue:
+    # it must not count as "1, call me back" (or "2, leave a message").
+    paths = [CallerPath("1", hangup_after_ms=12_000), CallerPath("2", hangup_after_ms=12_000)]
+    callers = lab.callers(lab_settings, tmp_path, paths, 2, rate=5, name="menu_keys")
+    await callers.start()
+    assert (await callers.wait(timeout=60)).successful == 2, callers.errors()
+    records = await lab.ended_records(store, 2, timeout=30)
+    for record in records:
+        assert steps(record, StepKind.CALLER_CHOICE) == [], record.steps
+        assert record.outcome is Outcome.ABANDONED
+    assert store.list_callbacks() == [] and store.list_messages() == []
+    assert sorted(r.queue or "" for r in records) == ["medical_insurance", "pension"]

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 import pytest
 
 from hotline.callback_desk import CallbackDesk
+from hotline.caller_keys import CallerKeys
 from hotline.calls import CallTrace
 from hotline.controller import Controller
 from hotline.events import CallbackChanged
@@ -164,3 +165,15 @@ async def test_a_waiting_callback_can_be_cancelled_but_not_while_dialled(desk: D
 
     assert cancelled.status is cb.C.CANCELLED
     assert second not in desk.controller.router.calls
+
+
+async def test_a_key_pressed_before_the_caller_began_to_listen_is_not_a_choice() -> None:
+    now = [1000.0]
+    keys = CallerKeys(clock=lambda: now[0])
+    future = keys.listen("c1")
+
+    keys.press("c1", "1", pressed_at=999.5)  # the menu key, reported late by AMI
+    assert not future.done()
+    keys.press("c1", "1", pressed_at=1000.2)
+    assert future.result() == "1"
+    keys.press("c1", "2", pressed_at=1001.0)  # nobody listens any more: ignored

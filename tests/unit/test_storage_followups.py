@@ -101,3 +101,17 @@ def test_recent_answerers_are_the_answered_calls_since_a_time(store: Store) -> N
         store.record_call(record)
 
     assert store.recent_answerers(at(-1)) == [("13812345678", "A001", at(5))]
+
+
+def test_the_mean_talk_time_of_recent_answered_calls(store: Store) -> None:
+    assert store.mean_talk_seconds(at(-1)) is None
+    for n, talk_ms in enumerate((60_000, 120_000)):
+        store.record_call(
+            CallRecord(
+                f"t{n}", f"t{n}", "13812345678", "", "12333", at(n), Outcome.ANSWERED,
+                answered_at=at(n + 5), ended_at=at(n + 100), talk_ms=talk_ms,
+            )
+        )  # fmt: skip
+    store.record_call(CallRecord("old", "old", "1", "", "12333", at(-50), talk_ms=999_000))
+
+    assert store.mean_talk_seconds(at(-1)) == 90.0
