@@ -29,6 +29,7 @@ SURGE=(--concurrent 600 --agents 220 --rate 30 --duration 60 --ring uniform:0.5:
 # Half the size, the same shape (agents:lines, arrivals per line): the largest that this
 # 2-core machine carries (bench/RESULTS.md); 600/220 does not.
 HALF=(--concurrent 300 --agents 110 --rate 7.5 --duration 200 --ring uniform:1:4 --talk uniform:30:60)
+HALF_SURGE=(--concurrent 300 --agents 110 --rate 15 --duration 60 --ring uniform:0.5:2 --talk uniform:4:8)
 case "${1:-all}" in
   sustain-hotline) run sustain-hotline "${SUSTAIN[@]}" --engine hotline ;;
   sustain-native)  run sustain-native "${SUSTAIN[@]}" --engine native ;;
@@ -36,9 +37,12 @@ case "${1:-all}" in
   surge-native)    run surge-native "${SURGE[@]}" --engine native ;;
   half-hotline)    run half-hotline "${HALF[@]}" --engine hotline ;;
   half-native)     run half-native "${HALF[@]}" --engine native ;;
+  half-surge-hotline) run half-surge-hotline "${HALF_SURGE[@]}" --engine hotline ;;
+  half-surge-native)  run half-surge-native "${HALF_SURGE[@]}" --engine native ;;
   all)
-    for name in sustain-hotline sustain-native surge-hotline surge-native half-hotline half-native; do
+    for name in sustain-hotline sustain-native surge-hotline surge-native half-hotline half-native \
+                half-surge-hotline half-surge-native; do
       flock /tmp/hotline-lab.lock "$0" "$name"
     done ;;
-  *) echo "usage: $0 [all|sustain-hotline|sustain-native|surge-hotline|surge-native|half-hotline|half-native]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|{sustain,surge,half,half-surge}-{hotline,native}]" >&2; exit 2 ;;
 esac

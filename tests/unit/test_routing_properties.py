@@ -180,7 +180,9 @@ class RoutingMachine(RuleBasedStateMachine):
             assert pair not in self.actions, "a rule action was emitted twice"
             self.actions.add(pair)
             if action.action == "offer_callback":
-                assert not router.calls[action.call_id].callback
+                # The call may also have been offered an agent in this very decision.
+                acted_on = router.calls.get(action.call_id) or self.offered[action.call_id]
+                assert not acted_on.callback
         self._no_free_agent_left_for_a_waiting_call()
         self._offers_follow_routing_order(decision.offers)
         wake = router.next_wake(now)
