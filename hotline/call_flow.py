@@ -108,6 +108,7 @@ class CallFlow:
             effect.max_digits,
             reply_timeout=budget,
         )
+        self.controller.keys.consumed(session.env.uniqueid, digits)
         if digits:
             self._step(session, StepKind.IVR_INPUT, digits=digits)
         else:

@@ -96,6 +96,7 @@ class WaitingRoom:
         )  # fmt: skip
         await session.set_music(False)
         key = await session.stream_file(path, CHOICE_KEYS, reply_timeout=seconds + REPLY_MARGIN_S)
+        self.controller.keys.consumed(session.env.uniqueid, key)
         if not key and self._choices_offered() and _long_wait(estimate):
             key = await self._play(session, qc.OPTIONS, CHOICE_KEYS, music_after=False)
         await session.set_music(True)
@@ -151,7 +152,9 @@ class WaitingRoom:
             key = await self._play(session, prompt, CONFIRM_KEYS)
             if key:
                 return key
-        return await session.wait_for_digit(KEY_TIMEOUT_MS)
+        key = await session.wait_for_digit(KEY_TIMEOUT_MS)
+        self.controller.keys.consumed(session.env.uniqueid, key)
+        return key
 
     async def _ask_number(self, session: AgiSession) -> CallbackNumber | None:
         prompt = qc.ENTER_NUMBER
@@ -159,6 +162,7 @@ class WaitingRoom:
         digits = await session.get_data(
             self.config.prompt_path(prompt), NUMBER_TIMEOUT_MS, 12, reply_timeout=budget
         )
+        self.controller.keys.consumed(session.env.uniqueid, digits)
         number = parse_callback_number(digits)
         if number is None:
             self._step(session, StepKind.IVR_INPUT, invalid_callback_number=len(digits))
@@ -179,7 +183,7 @@ class WaitingRoom:
         inside = f"{self.config.message_dir}/{stem}"
         await self._play(session, qc.LEAVE_MESSAGE, "")
         try:
-            _, samples = await session.record_file(
+            key, samples = await session.record_file(
                 inside, "wav", "#", MESSAGE_MAX_MS, silence_s=MESSAGE_SILENCE_S,
                 reply_timeout=MESSAGE_MAX_MS / 1000 + REPLY_MARGIN_S,
             )  # fmt: skip
@@ -187,6 +191,7 @@ class WaitingRoom:
             # What was said before the hang-up is kept: that is the message.
             self._keep_message(uniqueid, inside, await self._recorded_ms(stem))
             raise
+        self.controller.keys.consumed(uniqueid, key)
         duration_ms = samples // SAMPLES_PER_MS or await self._recorded_ms(stem)
         if duration_ms < MESSAGE_MIN_MS:
             await self._play(session, qc.MESSAGE_EMPTY, "")
@@ -214,6 +219,7 @@ class WaitingRoom:
         key = await session.stream_file(
             self.config.prompt_path(prompt), keys, reply_timeout=seconds + REPLY_MARGIN_S
         )
+        self.controller.keys.consumed(session.env.uniqueid, key)
         if music_after:
             await session.set_music(True)
         return key

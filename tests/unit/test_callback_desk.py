@@ -177,3 +177,14 @@ async def test_a_key_pressed_before_the_caller_began_to_listen_is_not_a_choice()
     keys.press("c1", "1", pressed_at=1000.2)
     assert future.result() == "1"
     keys.press("c1", "2", pressed_at=1001.0)  # nobody listens any more: ignored
+
+
+async def test_the_ami_echo_of_a_key_fastagi_took_is_not_a_new_key() -> None:
+    keys = CallerKeys(clock=lambda: 0.0)  # AMI's stamps all look late, as under load
+    keys.consumed("c1", "2")  # the menu key, taken by GET DATA
+    future = keys.listen("c1")
+
+    keys.press("c1", "2", pressed_at=5.0)  # its AMI report, late
+    assert not future.done()
+    keys.press("c1", "1", pressed_at=6.0)  # a real key, pressed while waiting
+    assert future.result() == "1"
