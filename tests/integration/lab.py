@@ -84,6 +84,8 @@ class ControllerProcess:
             if health and health.get("ami_connected"):
                 return
             time.sleep(0.2)
+        # Never leave it running: it would hold the lab's ports for every later test.
+        self.kill()
         raise RuntimeError(f"controller not ready within {timeout} s:\n{self.log_tail()}")
 
     def kill(self) -> None:
