@@ -77,7 +77,8 @@ class WaitingRoom:
             if waiting.done():
                 return waiting.result()
             if choice == qc.LONG_WAIT_NUDGE:
-                choice = await self._play(session, qc.LONG_WAIT, CHOICE_KEYS)
+                # Playing a file stops music on hold: turn it back on for the wait.
+                choice = await self._play(session, qc.LONG_WAIT, CHOICE_KEYS, music_after=True)
             left = await self._choose(session, choice)
             if left is not None:
                 return left
