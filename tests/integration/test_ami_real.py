@@ -116,7 +116,10 @@ async def test_given_running_controller_when_asterisk_restarts_then_it_recovers_
     await lab.wait_until(lambda: not (controller.health() or {}).get("ami_connected"), 15)
     await asyncio.to_thread(asterisk.asterisk.start)
     await lab.wait_until(lambda: bool((controller.health() or {}).get("ami_connected")), 30)
-    assert controller.log_tail(200).count("state rebuilt from Asterisk") >= 2
+    # The rebuild follows the login, with retries while Asterisk is still loading modules.
+    await lab.wait_until(
+        lambda: controller.log_tail(200).count("state rebuilt from Asterisk") >= 2, 15
+    )
     agents = controller.api("GET", "/api/v1/agents")
     assert [(a["agent"], a["state"]) for a in agents] == [("A001", "available")]
     await lab.answered_calls(lab_settings, tmp_path, [CallerPath("1")], 2, rate=1.0)
