@@ -23,6 +23,7 @@ from hotline.api_base import (
     require_self_or,
 )
 from hotline.api_followups import followup_routes
+from hotline.api_ivr import ivr_routes
 from hotline.storage import CallRecord, Role, TokenRecord
 from queues.dispositions import DISPOSITIONS, PAUSE_REASONS, is_known
 from queues.router import RoutingError
@@ -61,7 +62,10 @@ def build_app(ctx: ApiContext) -> FastAPI:
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
-        body = {"error": {"id": exc.error_id, "message": exc.message}}
+        error: dict[str, Any] = {"id": exc.error_id, "message": exc.message}
+        if exc.problems is not None:
+            error["problems"] = exc.problems
+        body = {"error": error}
         return JSONResponse(body, status_code=exc.status)
 
     @app.get("/healthz")
@@ -79,6 +83,7 @@ def build_app(ctx: ApiContext) -> FastAPI:
 
     _agent_routes(app, ctx, verify)
     followup_routes(app, ctx, verify)
+    ivr_routes(app, ctx, verify)
 
     @app.get("/api/v1/calls")
     async def calls(token: auth, limit: int = 100) -> list[dict[str, Any]]:

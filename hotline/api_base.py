@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import Request
 
 from hotline.controller import Controller
+from hotline.flow_library import FlowLibrary
 from hotline.metrics import Metrics
 from hotline.storage import Role, Store, TokenRecord
 
@@ -20,9 +21,12 @@ TOKEN_CACHE_S = 30.0
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, error_id: str, message: str) -> None:
+    def __init__(self, status: int, error_id: str, message: str,
+                 problems: list[dict[str, Any]] | None = None) -> None:  # fmt: skip
         super().__init__(message)
         self.status, self.error_id, self.message = status, error_id, message
+        self.problems = problems
+        """Every problem found (a flow's errors, each with its line), when there are several."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,7 @@ class ApiContext:
     health: Callable[[], dict[str, Any]]
     asterisk_path: Callable[[str], Path] = Path
     """The host path of a file Asterisk wrote (a voice message), from Asterisk's view of it."""
+    flows: FlowLibrary | None = None
 
 
 class TokenVerifier:

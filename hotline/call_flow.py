@@ -1,8 +1,9 @@
 """What a caller's FastAGI session does: the IVR menu, then the wait for an agent.
 
-The dialplan (dialplans/extensions.conf.j2) calls three scripts:
-  ``inbound`` when a caller arrives: menu, queue, wait (music on hold, see waiting_room), choose
-  an agent;
+The dialplan (dialplans/extensions.conf.j2) calls four scripts:
+  ``inbound`` when a caller arrives: the IVR flow (see ivr_session), then queue, wait (music on
+  hold, see waiting_room), choose an agent;
+  ``survey`` when the agent has left: the caller rates the call;
   ``requeue`` when the chosen seat did not answer: back to the head of the queue;
   ``callback`` when a caller answers a queued callback: greet them and ring the reserved agent.
 Each ends by setting HOTLINE_ROUTE; a session that ends any other way (error, controller
@@ -19,19 +20,18 @@ from hotline import channel_vars
 from hotline.call_flow_config import CallFlowConfig
 from hotline.calls import CallTrace
 from hotline.controller import Controller
+from hotline.ivr_session import IvrEnded, IvrSession
 from hotline.seat_features import SeatFeatures
-from hotline.storage import StepKind
-from hotline.storage.records import JsonValue
+from hotline.storage import Outcome
+from hotline.surveys import SurveyDesk
 from hotline.waiting_room import LeftQueue, WaitingRoom
 from ivr import queue_choices
-from ivr.menu import Effect, MenuRun, Play, PlayAndCollect, RouteToAgent
+from ivr.interpreter import FlowRun, Route
 from queues.router import Offer
 
 __all__ = ["CallFlow", "CallFlowConfig"]
 
 log = logging.getLogger("hotline.call_flow")
-
-REPLY_MARGIN_S = 10.0
 
 
 class CallFlow:
@@ -42,6 +42,8 @@ class CallFlow:
         self.config = config
         self.seat_features = seat_features
         self.waiting_room = WaitingRoom(controller, config)
+        self.ivr = IvrSession(controller, config.prompt_file, config.book_callback)
+        self.surveys = SurveyDesk(controller, config.prompt_file, config.save_survey)
 
     async def __call__(self, session: AgiSession) -> None:
         script = session.env.network_script or session.env.script
@@ -56,6 +58,8 @@ class CallFlow:
                 await self._requeue(session)
             elif script == "callback":
                 await self._callback(session)
+            elif script == "survey":
+                await self._survey(session)
             else:
                 log.warning("call %s asked for unknown FastAGI script %r", uniqueid, script[:40])
         except AgiChannelHungUp:
@@ -70,50 +74,33 @@ class CallFlow:
     async def _inbound(self, session: AgiSession) -> None:
         env = session.env
         linkedid = await session.get_variable("CHANNEL(linkedid)") or env.uniqueid
-        self.controller.call_arrived(
+        trace = self.controller.call_arrived(
             env.uniqueid, linkedid, env.callerid, env.calleridname,
             env.dnid if env.dnid not in {"", "unknown"} else self.config.service_number,
         )  # fmt: skip
-        route = await self._run_menu(session, MenuRun(self.config.menu))
-        await self._route(session, route)
+        flow = self.config.flow()
+        trace.flow, trace.flow_version = flow.name, flow.version
+        facts = await asyncio.to_thread(self.config.facts, trace)
+        ended = await self.ivr.run(session, FlowRun(flow, facts))
+        if isinstance(ended, IvrEnded):
+            outcome = Outcome.CALLBACK_REQUESTED if trace.callback_booked else Outcome.SELF_SERVED
+            trace.end_in_ivr(outcome, self.controller.clock.wall(), ended.node)
+            await session.set_variable(channel_vars.ROUTE, channel_vars.ROUTE_DONE)
+            await session.hangup()
+            return
+        await self._route(session, ended)
 
-    async def _run_menu(self, session: AgiSession, run: MenuRun) -> RouteToAgent:
-        pending: list[Effect] = [run.start()]
-        while pending:
-            effect = pending.pop(0)
-            if isinstance(effect, RouteToAgent):
-                return effect
-            if isinstance(effect, Play):
-                self._step(session, StepKind.IVR_PROMPT, prompt=effect.prompt.name)
-                await session.stream_file(
-                    self.config.prompt_path(effect.prompt),
-                    reply_timeout=self.config.prompt_seconds(effect.prompt) + REPLY_MARGIN_S,
-                )
-            elif isinstance(effect, PlayAndCollect):
-                digits = await self._collect(session, effect)
-                pending.extend(run.receive(digits))
-        raise AssertionError("a menu always ends in a route")  # pragma: no cover
-
-    async def _collect(self, session: AgiSession, effect: PlayAndCollect) -> str:
-        self._step(session, StepKind.IVR_PROMPT, prompt=effect.prompt.name)
-        # Asterisk answers GET DATA only after the whole prompt and the digit timeouts.
-        budget = (
-            self.config.prompt_seconds(effect.prompt)
-            + effect.timeout_ms * (effect.max_digits + 1) / 1000
-            + REPLY_MARGIN_S
-        )
-        digits = await session.get_data(
-            self.config.prompt_path(effect.prompt),
-            effect.timeout_ms,
-            effect.max_digits,
-            reply_timeout=budget,
-        )
-        self.controller.keys.consumed(session.env.uniqueid, digits)
-        if digits:
-            self._step(session, StepKind.IVR_INPUT, digits=digits)
-        else:
-            self._step(session, StepKind.IVR_TIMEOUT, prompt=effect.prompt.name)
-        return digits
+    async def _survey(self, session: AgiSession) -> None:
+        """After the agent leaves: the caller rates the call 1 to 5."""
+        uniqueid = session.env.uniqueid
+        trace = self.controller.trace(uniqueid)
+        survey = self.config.flow().survey
+        if trace is None or survey is None or trace.answered_at is None:
+            await session.set_variable(channel_vars.ROUTE, channel_vars.ROUTE_DONE)
+            return
+        rating = await self.surveys.ask(session, survey, trace)
+        log.info("call %s: survey rating %s", uniqueid, rating if rating else "none")
+        await session.set_variable(channel_vars.ROUTE, channel_vars.ROUTE_DONE)
 
     async def _requeue(self, session: AgiSession) -> None:
         uniqueid = session.env.uniqueid
@@ -128,7 +115,7 @@ class CallFlow:
             )
             trace.in_ivr = False
         queue, topic = trace.queue or "general", trace.topic or "general"
-        await self._route(session, RouteToAgent(queue, topic))
+        await self._route(session, Route(queue, topic, node="requeue"))
 
     async def _callback(self, session: AgiSession) -> None:
         """A queued callback's leg, answered by the caller: greet, then the reserved agent."""
@@ -148,11 +135,11 @@ class CallFlow:
             reply_timeout=self.config.prompt_seconds(queue_choices.CALLBACK_GREETING) + 10,
         )
         if offer is None:
-            await self._route(session, RouteToAgent(callback.queue, callback.topic))
+            await self._route(session, Route(callback.queue, callback.topic, node="callback"))
         else:
             await self._send_to_agent(session, offer)
 
-    async def _route(self, session: AgiSession, route: RouteToAgent) -> None:
+    async def _route(self, session: AgiSession, route: Route) -> None:
         uniqueid = session.env.uniqueid
         await session.set_music(True)
         waiting = asyncio.ensure_future(
@@ -179,8 +166,3 @@ class CallFlow:
         # Last: the marker says "routing finished" only once everything else is in place.
         await session.set_variable(channel_vars.ROUTE, channel_vars.ROUTE_AGENT)
         self.controller.offer_sent(session.env.uniqueid)
-
-    def _step(self, session: AgiSession, kind: StepKind, **detail: JsonValue) -> None:
-        trace = self.controller.trace(session.env.uniqueid)
-        if trace is not None:
-            trace.step(kind, self.controller.clock.wall(), **detail)

@@ -1,4 +1,4 @@
-"""What a caller's FastAGI session needs to know: the menu, prompts and waiting-room settings."""
+"""What a caller's FastAGI session needs to know: the flow, prompts and waiting-room settings."""
 
 from __future__ import annotations
 
@@ -6,13 +6,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from hotline.calls import CallTrace
+from hotline.ivr_session import CallbackBooker, PromptFile
 from hotline.prompts import DynamicPrompts
-from ivr.menu import Menu, Prompt
+from hotline.surveys import SaveSurvey
+from ivr.flow import Flow
+from ivr.interpreter import CallFacts
+from ivr.prompt import Prompt
 
 
 @dataclass(frozen=True)
 class CallFlowConfig:
-    menu: Menu
+    flow: Callable[[], Flow]
+    """The flow in service now (it may change between calls, never during one)."""
+    facts: Callable[[CallTrace], CallFacts]
+    prompt_file: PromptFile
+    book_callback: CallbackBooker
+    save_survey: SaveSurvey
     prompt_path: Callable[[Prompt], str]
     prompt_seconds: Callable[[Prompt], float]
     dynamic_prompts: DynamicPrompts

@@ -30,6 +30,7 @@ from queues.skills import parse_requirements
 if TYPE_CHECKING:
     from hotline.controller import Controller
 
+DEFAULT_PRIORITY = 5
 log = logging.getLogger("hotline.callbacks")
 
 WATCHDOG_MARGIN_S = 20.0
@@ -63,6 +64,8 @@ class CallbackDesk:
         self._legs: dict[str, str] = {}
         """Outbound legs in use (dialling, or answered and not yet hung up) -> callback id."""
         self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._scheduled: dict[str, cb.Callback] = {}
+        """Callbacks booked for later (out of hours), by id, until their time comes."""
         self._update_capacity()
 
     @property
@@ -97,12 +100,41 @@ class CallbackDesk:
         self._changed(callback, f"requested at position {position}")
         return callback
 
+    def schedule(self, trace: CallTrace, number: str, queue: str, topic: str,
+                 due: datetime) -> cb.Callback:  # fmt: skip
+        """A callback for later (out of hours): it joins the queue when ``due`` comes."""
+        at = self._now()
+        callback = cb.Callback(
+            id=f"cb-{trace.uniqueid}", call_uniqueid=trace.uniqueid, number=number,
+            queue=queue, topic=topic, priority=DEFAULT_PRIORITY, requirements=(),
+            queued_at=due, requested_at=at, updated_at=at, due_at=due,
+        )  # fmt: skip
+        self._changed(callback, f"scheduled for {due.isoformat(timespec='minutes')}")
+        self._wait_until_due(callback)
+        return callback
+
+    def _wait_until_due(self, callback: cb.Callback) -> None:
+        assert callback.due_at is not None
+        self._scheduled[callback.id] = callback
+        delay = max(0.0, (callback.due_at - self._now()).total_seconds())
+        self._later(callback.id, delay, self._due, callback.id)
+
+    def _due(self, callback_id: str) -> None:
+        callback = self._scheduled.pop(callback_id, None)
+        if callback is not None:
+            self.restore([callback])
+
     def restore(self, callbacks: list[cb.Callback]) -> None:
-        """Open callbacks from the store (after a restart) go back into their places."""
+        """Open callbacks from the store (after a restart) go back into their places; callbacks
+        booked for later wait for their time."""
         now_wall, now_mono = self._now(), self.controller.clock.mono()
         for stored in callbacks:
             callback = _ready_to_wait(stored, now_wall)
             if callback is None or callback.id in self._open:
+                continue
+            if callback.due_at is not None and callback.due_at > now_wall:
+                if callback.id not in self._scheduled:
+                    self._wait_until_due(callback)
                 continue
             waited = max(0.0, (now_wall - callback.queued_at).total_seconds())
             call = WaitingCall(

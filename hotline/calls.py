@@ -49,7 +49,16 @@ class CallTrace:
     in_ivr: bool = True
     hangup_cause: str | None = None
     left_queue: Outcome | None = None
-    """Set when the caller left the queue by choice (a callback, a message)."""
+    """Set when the caller left the queue by choice (a callback, a message), or when the IVR
+    itself ended the call (self-service done, an out-of-hours callback booked)."""
+    ivr_node: str | None = None
+    """The IVR node the caller is at (or left from): where an IVR hang-up happened."""
+    flow: str | None = None
+    flow_version: int = 0
+    callback_booked: bool = False
+    """The IVR booked a callback for the next opening (out of hours)."""
+    masked_id: str | None = None
+    """The caller's ID number as keyed in the IVR, masked; the full number is never kept."""
 
     @classmethod
     def arrive(
@@ -99,6 +108,12 @@ class CallTrace:
         self.left_queue = outcome
         kind = StepKind.CALLBACK if outcome is Outcome.CALLBACK_REQUESTED else StepKind.MESSAGE
         self.step(kind, at, **detail)
+
+    def end_in_ivr(self, outcome: Outcome, at: datetime, node: str) -> None:
+        """The flow ended the call as it is written to (not a caller hanging up mid-menu)."""
+        if self.left_queue is None:
+            self.left_queue = outcome
+            self.step(StepKind.IVR_END, at, node=node, outcome=outcome.value)
 
     def enter_fallback(self, reason: str, at: datetime) -> None:
         if self.fallback:

@@ -9,6 +9,7 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 
+from hotline import cli_ivr
 from hotline.asterisk.instance import AsteriskError, AsteriskInstance
 from hotline.asterisk.layout import AsteriskLayout, chroot_layout, system_layout
 from hotline.asterisk.provision import ProvisionError, system_asterisk_version
@@ -16,9 +17,11 @@ from hotline.prompts import PromptError
 from hotline.secrets import SecretsError
 from hotline.settings import Settings, SettingsError, load_settings
 from hotline.storage import Role, StorageError, Store
+from ivr.flow_yaml import FlowError
 
 EXPECTED_ERRORS = (
     SettingsError, ProvisionError, AsteriskError, StorageError, SecretsError, PromptError,
+    FlowError, OSError,
 )  # fmt: skip
 
 
@@ -80,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     agent.add_argument("action", choices=["add", "list"])
     agent.add_argument("code", nargs="?", default="")
     agent.add_argument("--name", default="")
+    cli_ivr.add_arguments(add("ivr", _ivr, "check an IVR flow file, list its paths, report"))
     token = add("token", _token, "create or revoke API tokens")
     token.add_argument("action", choices=["create", "revoke"])
     token.add_argument("name")
@@ -188,6 +192,16 @@ def _agent(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         store.close()
     return 0
+
+
+def _ivr(settings: Settings, args: argparse.Namespace) -> int:
+    if args.action != "report":
+        return cli_ivr.run(settings, args)
+    store = _store(settings)
+    try:
+        return cli_ivr.run(settings, args, store)
+    finally:
+        store.close()
 
 
 def _token(settings: Settings, args: argparse.Namespace) -> int:

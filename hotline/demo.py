@@ -1,8 +1,10 @@
 """``hotline demo``: the main job end to end on one machine.
 
 Provisions what is missing, starts Asterisk and the controller, logs SIPp agents in, and places
-real SIP calls from SIPp callers through the Mandarin IVR (RFC 2833 DTMF) to the agents. A live
-progress line goes to stderr; with --json the last line on stdout is the summary.
+real SIP calls from SIPp callers through the Mandarin IVR (RFC 2833 DTMF): at least one call
+along every path of the flow (see demo_plan), so every menu, self-service answer, ID entry,
+language and out-of-hours branch is heard by a real call. A live progress line goes to stderr;
+with --json the last line on stdout is the summary.
 """
 
 from __future__ import annotations
@@ -15,32 +17,27 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from hotline.events import CallAnswered, CallEnded, Event
-from hotline.routing_policy import SPECIALIST_SKILLS
+from hotline.demo_plan import Phase, Plan, Verdict, judge, plan
+from hotline.events import CallAnswered, CallArrived, CallEnded, Event
 from hotline.settings import Settings
 from hotline.setup import prepare
 from hotline.sipp import runner
-from hotline.sipp.runner import Caller, CallerPath
 from hotline.wiring import ControllerApp
 
 AGENT_BASE_PORT = 6001
 SEATS_PER_SIPP = 40
-DEMO_PATHS = (
-    CallerPath("1"),  # pension
-    CallerPath("2"),  # medical insurance
-    CallerPath("0"),  # straight to a person
-    CallerPath("91", between_keys_ms=4500),  # a wrong key first, then pension
-)
 
 
 @dataclass(frozen=True)
 class DemoOptions:
     calls: int = 20
-    agents: int = 5
-    rate: float = 2.0
+    agents: int = 8
+    rate: float = 3.0
     json: bool = False
     talk_ms: int = 4000
     ring_ms: int = 600
@@ -50,18 +47,24 @@ class DemoOptions:
 class Tally:
     """What the demo saw, from the controller's own events."""
 
+    arrived: set[str] = field(default_factory=set)
     ended: dict[str, str] = field(default_factory=dict)
     waits_ms: list[int] = field(default_factory=list)
     answered_live: int = 0
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __call__(self, event: Event) -> None:
-        if isinstance(event, CallEnded):
+        if isinstance(event, CallArrived):
+            self.arrived.add(event.call_id)
+        elif isinstance(event, CallEnded):
             self.ended[event.call_id] = event.outcome
             self.changed.set()
         elif isinstance(event, CallAnswered):
             self.answered_live += 1
             self.waits_ms.append(event.wait_ms)
+
+    def in_progress(self) -> bool:
+        return bool(self.arrived - set(self.ended))
 
     def count(self, *outcomes: str) -> int:
         return sum(1 for o in self.ended.values() if o in outcomes)
@@ -77,36 +80,79 @@ def lab_settings(settings: Settings, agents: int) -> Settings:
 
 
 async def run_demo(base: Settings, options: DemoOptions) -> int:
-    settings = lab_settings(base, options.agents)
+    workdir = Path(tempfile.mkdtemp(prefix="hotline-demo-"))
+    settings = lab_settings(base, options.agents).model_copy(
+        # The demo's calls, agents and callbacks are not real: they stay out of the real database.
+        update={"database_url": f"sqlite:///{workdir / 'demo.db'}"}
+    )
     say = _say
     prepared = await asyncio.to_thread(prepare, settings, lambda line: say(f"setup: {line}"))
     tally = Tally()
-    app = ControllerApp(settings, prepared.layout, prepared.secrets, extra_sinks=[tally])
+    clock = DemoClock()
+    app = ControllerApp(
+        settings, prepared.layout, prepared.secrets, extra_sinks=[tally], ivr_clock=clock
+    )
     await app.start()
-    workdir = Path(tempfile.mkdtemp(prefix="hotline-demo-"))
+    demo = await asyncio.to_thread(
+        plan, app.flows.current, options.calls, app.prompt_seconds, datetime.now(UTC)
+    )
     agents = _agent_instances(workdir, options)
-    started = time.monotonic()
+    started, started_wall = time.monotonic(), datetime.now(UTC)
+    stats: list[runner.SippStats] = []
     try:
         await _log_in_agents(app, settings, options.agents)
         for instance in agents:
             await instance.start()
-        stats = await _place_calls(app, settings, options, workdir, tally)
-        await _wait_until_ended(tally, options.calls, timeout=60)
+        stats = await place_plan(app, demo, workdir, tally=tally, clock=clock, rate=options.rate)
     finally:
         for instance in agents:
             await instance.stop()
-        await app.stop()
-    summary = _summary(options, tally, stats, time.monotonic() - started, app)
+    records = await asyncio.to_thread(app.store.list_calls, started_wall, demo.calls * 2 + 10)
+    await app.stop()
+    verdict = judge(demo, records)
+    summary = _summary(
+        demo, verdict, tally=tally, stats=stats, seconds=time.monotonic() - started, app=app
+    )
     _print_summary(summary, options.json)
-    ok = summary["answered"] == options.calls and summary["failed"] == 0
+    for line in verdict.wrong[:20]:
+        say(f"not as scripted: {line}")
+    ok = verdict.as_scripted == demo.calls and verdict.covered == demo.paths_total
     return 0 if ok else 1
+
+
+async def place_plan(
+    app: ControllerApp, demo: Plan, workdir: Path, *, tally: Tally, clock: DemoClock, rate: float
+) -> list[runner.SippStats]:
+    """Each phase in turn: set the IVR's clock, place its callers, wait until their calls end."""
+    stats = []
+    zone = ZoneInfo(app.settings.timezone)
+    for index, phase in enumerate(demo.phases):
+        clock.at = phase.at
+        _say(f"phase {index + 1}/{len(demo.phases)}: {len(phase.callers)} call(s), IVR clock "
+             f"{phase.at.astimezone(zone):%a %Y-%m-%d %H:%M}")  # fmt: skip
+        stats.append(
+            await _place_calls(app, workdir, rate=rate, tally=tally, phase=phase, index=index)
+        )
+        await _wait_until_ended(tally, timeout=90)
+    return stats
+
+
+@dataclass
+class DemoClock:
+    """The IVR's clock during the demo: each phase sets the time its paths need."""
+
+    at: datetime | None = None
+
+    def __call__(self) -> datetime:
+        return self.at or datetime.now(UTC)
 
 
 async def _log_in_agents(app: ControllerApp, settings: Settings, count: int) -> None:
     for index, seat in enumerate(settings.seats[:count]):
         code = f"D{index + 1:03d}"
-        skills = dict.fromkeys(SPECIALIST_SKILLS, 3)
-        await asyncio.to_thread(app.store.ensure_skills, SPECIALIST_SKILLS)
+        labels = app.flows.current.skill_labels
+        skills = dict.fromkeys(labels, 3)
+        await asyncio.to_thread(app.store.ensure_skills, labels)
         await asyncio.to_thread(app.store.upsert_agent, code, f"演示坐席{index + 1}", skills)
         if code not in app.controller.router.agents:
             app.controller.login(code, seat, skills)
@@ -131,28 +177,31 @@ def _agent_instances(workdir: Path, options: DemoOptions) -> list[runner.SippIns
 
 
 async def _place_calls(
-    app: ControllerApp, settings: Settings, options: DemoOptions, workdir: Path, tally: Tally
+    app: ControllerApp, workdir: Path, *, rate: float, tally: Tally, phase: Phase, index: int
 ) -> runner.SippStats:
-    people = [
-        Caller(f"1390000{n:04d}", f"caller {n}", n % len(DEMO_PATHS)) for n in range(options.calls)
-    ]
+    settings = app.settings
+    longest_s = max(script.ivr_ms for script in phase.scripts) / 1000
     callers = runner.callers(
         workdir,
         target=f"127.0.0.1:{settings.sip_port}",
         service=settings.service_number,
         local_port=int(settings.trunk_match.rsplit(":", 1)[1]),
-        people=people,
-        paths=DEMO_PATHS,
-        rate_per_s=options.rate,
-        limit=max(1, options.calls),
-        timeout_s=max(120, options.calls * 10),
+        people=list(phase.callers),
+        paths=[script.caller for script in phase.scripts],
+        rate_per_s=rate,
+        limit=max(1, len(phase.callers)),
+        timeout_s=round(max(180, longest_s * 3 + len(phase.callers) * 5)),
+        name=f"callers{index + 1}",
+        control_port=8881 + index,
     )
     await callers.start()
-    wait = asyncio.create_task(callers.wait(timeout=max(180, options.calls * 12)))
+    wait = asyncio.create_task(
+        callers.wait(timeout=max(240, longest_s * 4 + len(phase.callers) * 6))
+    )
     while not wait.done():
-        _progress(app, tally, options.calls)
+        _progress(app, tally)
         await asyncio.wait({wait}, timeout=1.0)
-    _progress(app, tally, options.calls)
+    _progress(app, tally)
     print(file=sys.stderr)
     stats = wait.result()
     if stats.failed:
@@ -160,41 +209,46 @@ async def _place_calls(
     return stats
 
 
-async def _wait_until_ended(tally: Tally, calls: int, timeout: float) -> None:
+async def _wait_until_ended(tally: Tally, timeout: float) -> None:
+    """Callers' SIPp has finished; give the controller a moment to close the last records."""
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(timeout):
-            while len(tally.ended) < calls:
+            while tally.in_progress():
                 await tally.changed.wait()
                 tally.changed.clear()
 
 
-def _progress(app: ControllerApp, tally: Tally, calls: int) -> None:
+def _progress(app: ControllerApp, tally: Tally) -> None:
     router = app.controller.router
     on_call = sum(1 for a in router.agents.values() if a.state == "on_call")
     line = (
-        f"\r[demo] ended {len(tally.ended)}/{calls} · answered {tally.answered_live} · "
+        f"\r[demo] ended {len(tally.ended)} · answered {tally.answered_live} · "
         f"waiting {len(router.calls)} · agents on call {on_call}/{len(router.agents)}   "
     )
     print(line, end="", file=sys.stderr, flush=True)
 
 
 def _summary(
-    options: DemoOptions, tally: Tally, stats: runner.SippStats, seconds: float, app: ControllerApp
-) -> dict[str, Any]:
+    demo: Plan, verdict: Verdict, *, tally: Tally, stats: list[runner.SippStats], seconds: float,
+    app: ControllerApp,
+) -> dict[str, Any]:  # fmt: skip
     answered = tally.count("answered")
-    abandoned = tally.count("abandoned", "fallback_abandoned", "ivr_hangup")
-    # A call that ended any other way, or never ended, counts as failed.
-    failed = max(stats.failed, options.calls - answered - abandoned)
+    sipp_failed = sum(s.failed for s in stats)
     return {
-        "calls": options.calls,
+        "calls": demo.calls,
         "answered": answered,
-        "failed": failed,
-        "abandoned": abandoned,
+        "failed": max(sipp_failed, demo.calls - verdict.as_scripted),
+        "abandoned": tally.count("abandoned", "fallback_abandoned", "ivr_hangup"),
+        "self_served": tally.count("self_served"),
+        "callbacks_booked": tally.count("callback_requested"),
         "fallback": tally.count("fallback_answered", "fallback_abandoned"),
         "asa_ms": round(statistics.fmean(tally.waits_ms)) if tally.waits_ms else None,
         "max_wait_ms": max(tally.waits_ms, default=None),
-        "sipp_successful": stats.successful,
-        "sipp_failed": stats.failed,
+        "ivr_paths_total": demo.paths_total,
+        "ivr_paths_covered": verdict.covered,
+        "as_scripted": verdict.as_scripted,
+        "sipp_successful": sum(s.successful for s in stats),
+        "sipp_failed": sipp_failed,
         "events_published": app.mqtt.published,
         "duration_s": round(seconds, 1),
     }

@@ -137,6 +137,28 @@ class MessageLeft(Event):
     duration_ms: int
 
 
+@dataclass(frozen=True)
+class SurveyAnswered(Event):
+    """The caller's rating (1-5) of the call, keyed after the agent left."""
+
+    topic_template: ClassVar[str] = "calls/{call_id}/survey"
+    call_id: str
+    agent: str
+    queue: str
+    rating: int
+
+
+@dataclass(frozen=True)
+class FlowChanged(Event):
+    """A new version of an IVR flow is in service (changed or reverted by an admin)."""
+
+    topic_template: ClassVar[str] = "ivr/flows/{flow}"
+    flow: str
+    version: int
+    author: str
+    comment: str
+
+
 ALL_EVENTS: tuple[type[Event], ...] = (
     CallArrived,
     CallIvrStep,
@@ -149,4 +171,6 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     AgentStateChanged,
     CallbackChanged,
     MessageLeft,
+    SurveyAnswered,
+    FlowChanged,
 )

@@ -8,17 +8,21 @@ unchanged one is never generated twice.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import shutil
 import subprocess
 import tempfile
 import threading
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ivr.menu import Prompt
+from ivr.prompt import Prompt
 
 VOICE = "cmn"
+RECORDINGS = "recordings"
+log = logging.getLogger("hotline.prompts")
 SPEED_WPM = 190
 # Part of every file name: a change in how prompts are synthesised regenerates them all.
 SYNTHESIS = f"espeak-ng -s {SPEED_WPM}; sox 8000 Hz 16-bit mono, gain -n -3"
@@ -28,9 +32,10 @@ class PromptError(Exception):
     """Prompt audio could not be generated; the message says what to do."""
 
 
-def prompt_stem(prompt: Prompt, voice: str = VOICE) -> str:
+def prompt_stem(prompt: Prompt, voice: str | None = None) -> str:
+    voice = voice or prompt.voice
     digest = hashlib.sha256(f"{SYNTHESIS}\n{voice}\n{prompt.text}".encode()).hexdigest()[:20]
-    return f"{prompt.name}-{digest}"
+    return f"{prompt.name.replace('.', '_')}-{digest}"
 
 
 def prompt_seconds(path: Path) -> float:
@@ -41,23 +46,55 @@ def prompt_seconds(path: Path) -> float:
         return 30.0  # unknown: assume a long prompt rather than time out early
 
 
-def ensure_prompts(prompts: Iterable[Prompt], out_dir: Path, voice: str = VOICE) -> list[Path]:
+def ensure_prompts(prompts: Iterable[Prompt], out_dir: Path) -> list[Path]:
     """Generate the audio of every prompt that has none yet; return the files generated.
 
-    Files of texts no longer in use are removed, so the folder holds exactly the live prompts.
+    Files of older texts are kept: a call that started on an earlier version of a flow may
+    still play them.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    generated, wanted = [], set()
-    for prompt in prompts:
-        target = out_dir / f"{prompt_stem(prompt, voice)}.wav"
-        wanted.add(target.name)
+    missing = {
+        target: prompt
+        for prompt in prompts
+        if not (target := out_dir / f"{prompt_stem(prompt)}.wav").exists()
+    }
+    # espeak-ng and sox are single-threaded processes: a few at once use the machine's cores.
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        list(pool.map(lambda item: _synthesise(item[1].text, item[0], item[1].voice),
+                      missing.items()))  # fmt: skip
+    return list(missing)
+
+
+class PromptFiles:
+    """Where Asterisk finds a prompt's audio: the admin's recording if there is one, else the
+    synthesised text (generated now if it is missing)."""
+
+    def __init__(self, host_dir: Path, asterisk_dir: str) -> None:
+        self.host_dir = host_dir
+        self.asterisk_dir = asterisk_dir
+
+    @property
+    def recordings_dir(self) -> Path:
+        """Admins put recorded prompts here (8 kHz WAV, named as the flow's ``recording:``)."""
+        return self.host_dir / RECORDINGS
+
+    def ensure(self, prompts: Iterable[Prompt]) -> int:
+        return len(ensure_prompts(prompts, self.host_dir))
+
+    def file(self, prompt: Prompt) -> tuple[str, float]:
+        """Blocking (call through asyncio.to_thread): Asterisk's path and the length."""
+        if prompt.recording is not None:
+            recorded = self.recordings_dir / f"{prompt.recording}.wav"
+            if recorded.exists():
+                return f"{self.asterisk_dir}/{RECORDINGS}/{prompt.recording}", prompt_seconds(
+                    recorded
+                )
+            log.warning("prompt %s: recording %s is missing, playing the synthesised text",
+                        prompt.name, recorded)  # fmt: skip
+        target = self.host_dir / f"{prompt_stem(prompt)}.wav"
         if not target.exists():
-            _synthesise(prompt.text, target, voice)
-            generated.append(target)
-    for stale in out_dir.glob("*.wav"):
-        if stale.name not in wanted:
-            stale.unlink()
-    return generated
+            _synthesise(prompt.text, target, prompt.voice)
+        return f"{self.asterisk_dir}/{prompt_stem(prompt)}", prompt_seconds(target)
 
 
 class DynamicPrompts:
@@ -75,7 +112,7 @@ class DynamicPrompts:
 
     def path(self, prompt: Prompt) -> tuple[str, float]:
         """Generate if needed (blocking: call through asyncio.to_thread); Asterisk path, length."""
-        stem = prompt_stem(prompt, self.voice)
+        stem = prompt_stem(prompt)
         target = self.host_dir / f"{stem}.wav"
         if stem not in self._ready and not target.exists():
             self.host_dir.mkdir(parents=True, exist_ok=True)

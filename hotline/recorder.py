@@ -12,7 +12,14 @@ from collections.abc import Callable
 from datetime import datetime
 
 from hotline.events import AgentStateChanged
-from hotline.storage import AgentStateChange, CallRecord, StorageError, Store, VoiceMessage
+from hotline.storage import (
+    AgentStateChange,
+    CallRecord,
+    StorageError,
+    Store,
+    SurveyResponse,
+    VoiceMessage,
+)
 from queues.callbacks import Callback
 
 log = logging.getLogger("hotline.recorder")
@@ -55,6 +62,10 @@ class StoreRecorder:
     def record_message(self, message: VoiceMessage) -> None:
         uniqueid = message.call_uniqueid
         self._jobs.put_nowait((f"message of {uniqueid}", lambda s: s.save_message(message)))
+
+    def save_survey(self, response: SurveyResponse) -> None:
+        uniqueid = response.call_uniqueid
+        self._jobs.put_nowait((f"survey of {uniqueid}", lambda s: s.save_survey(response)))
 
     @property
     def pending(self) -> int:

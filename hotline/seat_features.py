@@ -11,7 +11,7 @@ from agi import AgiSession
 from hotline.ami_bridge import seat_of_channel
 from hotline.controller import Controller
 from ivr import agent_prompts
-from ivr.menu import Prompt
+from ivr.prompt import Prompt
 from queues.router import RoutingError
 
 log = logging.getLogger("hotline.seat_features")

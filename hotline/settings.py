@@ -9,10 +9,19 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "HOTLINE_"
@@ -62,7 +71,13 @@ class Settings(BaseModel):
     (0: never)."""
     repeat_caller_wait_s: float = Field(default=20.0, ge=0, le=300)
     """How long a repeat caller waits for that agent to become free before anyone else."""
-    ivr_digit_timeout_ms: int = Field(default=5000, ge=1000, le=30000)
+    ivr_flow: Path = Field(default=PROJECT_ROOT / "ivr" / "flows" / "12333.yaml")
+    """The IVR flow shipped to the controller; admins change it later through the API (stored
+    as versions) or with `hotline ivr load`."""
+    timezone: str = "Asia/Shanghai"
+    """Where opening hours, holidays and dates spoken to callers are reckoned."""
+    ivr_time: datetime | None = None
+    """Tests and rehearsals only: judge opening hours as if it were this time (ISO 8601)."""
     lab_seat_contacts: dict[str, str] = Field(default_factory=dict)
 
     callback_trunk: str = "sip:127.0.0.1:5090"
@@ -73,6 +88,22 @@ class Settings(BaseModel):
     callback_retry_s: float = Field(default=120.0, ge=0, le=86400)
     callback_ring_s: float = Field(default=30.0, ge=5, le=120)
     voice_messages: bool = True
+
+    @field_validator("ivr_time")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.utcoffset() is None:
+            raise ValueError("give the UTC offset, e.g. 2026-10-01T10:00:00+08:00")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a time zone name (e.g. Asia/Shanghai)") from None
+        return value
 
     @model_validator(mode="after")
     def _rtp_range(self) -> Settings:

@@ -11,11 +11,12 @@ from hotline.asterisk.instance import AsteriskInstance
 from hotline.asterisk.layout import AsteriskLayout
 from hotline.asterisk.provision import provision
 from hotline.asterisk.render import render_all, write_config
+from hotline.flow_library import parse_flow
 from hotline.prompts import ensure_prompts
 from hotline.secrets import Secrets, load_or_create
 from hotline.settings import Settings
 from ivr import agent_prompts, queue_choices
-from ivr.menu import WELCOME_12333, Prompt
+from ivr.prompt import Prompt
 
 log = logging.getLogger("hotline.setup")
 
@@ -37,7 +38,7 @@ def prepare(settings: Settings, progress: Callable[[str], None] = log.info) -> P
     secrets = load_or_create(settings.state_dir, settings.seats, settings.district_windows)
     changed = write_config(layout.etc_dir, render_all(settings, secrets, layout.dirs))
     layout.host(layout.message_dir).mkdir(parents=True, exist_ok=True)
-    generated = ensure_prompts(all_prompts(), layout.prompt_dir)
+    generated = ensure_prompts(all_prompts(settings), layout.prompt_dir)
     if generated:
         progress(f"generated {len(generated)} prompt(s) with espeak-ng")
     asterisk = AsteriskInstance(layout)
@@ -45,9 +46,14 @@ def prepare(settings: Settings, progress: Callable[[str], None] = log.info) -> P
     return Prepared(layout, secrets, asterisk)
 
 
-def all_prompts() -> tuple[Prompt, ...]:
-    """Every prompt the engine plays, generated at set-up."""
-    return (*WELCOME_12333.prompts, *agent_prompts.ALL, *queue_choices.ALL)
+def all_prompts(settings: Settings) -> tuple[Prompt, ...]:
+    """Every prompt the engine plays whose text is known before a call, generated at set-up.
+
+    The flow's are those of the shipped file; a version an admin stored since is voiced by the
+    controller when it starts.
+    """
+    flow = parse_flow(settings.ivr_flow.read_text(encoding="utf-8"), str(settings.ivr_flow))
+    return (*flow.prompts, *agent_prompts.ALL, *queue_choices.ALL)
 
 
 def _apply(asterisk: AsteriskInstance, changed: list[str], progress: Callable[[str], None]) -> None:

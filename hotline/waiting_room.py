@@ -23,8 +23,8 @@ from hotline.controller import Controller
 from hotline.storage import StepKind
 from hotline.storage.records import JsonValue
 from ivr import queue_choices as qc
-from ivr.menu import Prompt
 from ivr.phone_numbers import CallbackNumber, parse_callback_number
+from ivr.prompt import Prompt
 from ivr.queue_announcements import position_prompt
 from queues.router import Offer
 

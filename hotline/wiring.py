@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,8 +29,10 @@ from hotline.bus import EventHub, MqttPublisher, Sink
 from hotline.call_flow import CallFlow, CallFlowConfig
 from hotline.callback_desk import CallbackDesk
 from hotline.controller import Controller
+from hotline.flow_library import FlowLibrary
+from hotline.ivr_facts import IvrFacts
 from hotline.metrics import Metrics, QueueSnapshot
-from hotline.prompts import DynamicPrompts, prompt_seconds, prompt_stem
+from hotline.prompts import DynamicPrompts, PromptFiles, prompt_seconds, prompt_stem
 from hotline.recorder import StoreRecorder
 from hotline.repeat_callers import RepeatCallers
 from hotline.routing_policy import routing_policy
@@ -38,7 +40,9 @@ from hotline.seat_features import SeatFeatures
 from hotline.secrets import Secrets
 from hotline.settings import Settings
 from hotline.storage import Store
-from ivr.menu import WELCOME_12333, Prompt
+from ivr.interpreter import BookCallback
+from ivr.phone_numbers import parse_callback_number
+from ivr.prompt import Prompt
 from queues.callbacks import CallbackPolicy
 from queues.router import Router, RoutingError
 
@@ -54,6 +58,8 @@ class ControllerApp:
     secrets: Secrets
     extra_sinks: list[Sink] = field(default_factory=list)
     serve_http: bool = True
+    ivr_clock: Callable[[], datetime] | None = None
+    """The time the IVR judges opening hours by; None: the wall clock (or settings.ivr_time)."""
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -62,12 +68,23 @@ class ControllerApp:
         self.mqtt = MqttPublisher(s.mqtt_url)
         self.hub = EventHub([self.mqtt, self.metrics, *self.extra_sinks])
         self.recorder = StoreRecorder(self.store)
+        self.prompt_files = PromptFiles(self.layout.prompt_dir, self.layout.dirs.prompts)
+        self.flows = FlowLibrary(self.store, s.ivr_flow, self.prompt_files.ensure, self._wall)
+        shipped = self.flows.shipped_flow()
         self.controller = Controller(
-            Router(routing_policy(s)), self.hub, self.recorder, timings=self.metrics
+            Router(routing_policy(s, shipped.queue_skills, tuple(shipped.skill_labels))),
+            self.hub, self.recorder, timings=self.metrics,
+        )  # fmt: skip
+        self.ivr_facts = IvrFacts(
+            lambda: self.flows.current, self.store.active_hot_topic, self._ivr_clock, s.timezone
         )
         self.controller.repeat_callers = RepeatCallers(s.repeat_caller_window_s)
         flow_config = CallFlowConfig(
-            menu=WELCOME_12333,
+            flow=lambda: self.flows.current,
+            facts=self.ivr_facts,
+            prompt_file=self.prompt_files.file,
+            book_callback=self._book_out_of_hours,
+            save_survey=self.recorder.save_survey,
             prompt_path=self.prompt_path,
             prompt_seconds=self.prompt_seconds,
             dynamic_prompts=DynamicPrompts(
@@ -110,6 +127,26 @@ class ControllerApp:
         self.controller.callbacks = desk
         return desk
 
+    def _ivr_clock(self) -> datetime:
+        """The time the IVR's opening hours are judged by (fixed by tests and the demo)."""
+        if self.ivr_clock is not None:
+            return self.ivr_clock()
+        return self.settings.ivr_time or self._wall()
+
+    @staticmethod
+    def _wall() -> datetime:
+        return datetime.now(UTC)
+
+    def _book_out_of_hours(self, uniqueid: str, booking: BookCallback) -> bool:
+        trace = self.controller.trace(uniqueid)
+        due = self.ivr_facts.next_opening(booking.schedule)
+        number = parse_callback_number(trace.caller_number) if trace is not None else None
+        if self.callbacks is None or trace is None or due is None or number is None:
+            return False
+        self.callbacks.schedule(trace, number.digits, booking.queue, booking.topic, due)
+        trace.callback_booked = True
+        return True
+
     def _callback_failed(self, leg_id: str, reason: str) -> None:
         if self.callbacks is not None:
             self.callbacks.leg_failed(leg_id, reason)
@@ -144,6 +181,7 @@ class ControllerApp:
     async def start(self) -> None:
         """Check the store, restore who was logged in, and start every adapter."""
         await asyncio.to_thread(self._prepare_store)
+        await asyncio.to_thread(self.flows.start)
         self._restore_agents(await asyncio.to_thread(self._logged_in_agents))
         await asyncio.to_thread(self._remember_recent_callers)
         if self.callbacks is not None:
@@ -214,6 +252,7 @@ class ControllerApp:
             seats=frozenset(self.settings.seats),
             health=self.health,
             asterisk_path=self.layout.host,
+            flows=self.flows,
         )
         config = uvicorn.Config(
             build_app(context),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ivr.menu import Prompt
+from ivr.prompt import Prompt
 
 ENTER_CODE = Prompt("agent_enter_code", "请输入您的工号，以井号键结束。")
 UNKNOWN_CODE = Prompt("agent_unknown_code", "工号无效，请重新输入。")

@@ -6,7 +6,7 @@ by espeak-ng on first use and cached, so each distinct sentence is synthesised o
 
 from __future__ import annotations
 
-from ivr.menu import Prompt
+from ivr.prompt import Prompt
 from ivr.zh_numbers import spoken_count, spoken_minutes
 
 

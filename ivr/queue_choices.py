@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 
-from ivr.menu import Prompt
+from ivr.prompt import Prompt
 
 
 class QueueChoice(enum.StrEnum):

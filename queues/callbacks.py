@@ -104,6 +104,8 @@ class Callback:
     leg_uniqueid: str | None = None
     agent: str | None = None
     updated_at: datetime | None = None
+    due_at: datetime | None = None
+    """Booked for later (out of hours): the callback joins its queue at this time."""
 
     @property
     def open(self) -> bool:

@@ -26,15 +26,17 @@ from typing import TYPE_CHECKING, Any
 from ami import AmiClient
 from ami.messages import Event as AmiEvent
 from hotline.asterisk.instance import AsteriskInstance
+from hotline.flow_library import parse_flow
 from hotline.load import probes, report, summary, traffic
 from hotline.load.options import LoadOptions
 from hotline.load.tally import HotlineTally, NativeTally, RawTimings, Tally
 from hotline.prompts import prompt_stem
-from hotline.routing_policy import SPECIALIST_SKILLS
 from hotline.settings import Settings
 from hotline.setup import Prepared, prepare
 from hotline.sipp import runner
-from ivr.menu import WELCOME_12333
+from ivr.flow import MenuNode
+from ivr.prompt import Prompt
+from ivr.shipped_flows import ONE_MENU_FLOW
 
 if TYPE_CHECKING:
     from hotline.wiring import ControllerApp
@@ -76,6 +78,8 @@ async def run_load(base: Settings, options: LoadOptions) -> int:
             "wrapup_s": 0.0,
             # Load runs never write into the real database: their agents and calls are not real.
             "database_url": f"sqlite:///{workdir / 'load.db'}",
+            # One menu, the same as the native engine's: the figures measure routing, not IVR depth.
+            "ivr_flow": ONE_MENU_FLOW,
         }
     )
     _say(f"load: {options.engine} engine, {options.concurrent} lines, {options.agents} agents "
@@ -126,8 +130,9 @@ async def _start_controller(lab: Lab, seats: list[str]) -> None:
     lab.app = app
     await app.start()
     # Every load agent takes every queue, as every seat is a member of the native queue.
-    skills = dict.fromkeys(SPECIALIST_SKILLS, 3)
-    await asyncio.to_thread(app.store.ensure_skills, SPECIALIST_SKILLS)
+    labels = app.flows.current.skill_labels
+    skills = dict.fromkeys(labels, 3)
+    await asyncio.to_thread(app.store.ensure_skills, labels)
     for index, seat in enumerate(seats):
         code = f"L{index + 1:03d}"
         await asyncio.to_thread(app.store.upsert_agent, code, f"压测坐席{index + 1}", skills)
@@ -156,8 +161,16 @@ async def _start_native(lab: Lab, seats: list[str]) -> None:
     lab.tasks.append(asyncio.create_task(count(), name="load-ami-count"))
     await ami.wait_connected(timeout=15)
     asterisk = lab.prepared.asterisk
-    prompt = f"{lab.prepared.layout.dirs.prompts}/{prompt_stem(WELCOME_12333.prompt)}"
+    prompt = f"{lab.prepared.layout.dirs.prompts}/{prompt_stem(welcome_prompt())}"
     await asyncio.to_thread(_native_config, asterisk, seats, prompt, True)
+
+
+def welcome_prompt() -> Prompt:
+    """The first prompt of the one-menu flow: what native callers hear before their key."""
+    flow = parse_flow(ONE_MENU_FLOW.read_text(encoding="utf-8"), str(ONE_MENU_FLOW))
+    node = flow.node(flow.start)
+    assert isinstance(node, MenuNode), "the one-menu flow starts with its menu"
+    return node.prompt
 
 
 def _native_config(asterisk: AsteriskInstance, seats: list[str], prompt: str, on: bool) -> None:

@@ -11,6 +11,8 @@ sequence numbers and timestamps that only grow, and the caller's pauses between 
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
+from itertools import pairwise
 from pathlib import Path
 
 EVENT_CODES = {str(d): d for d in range(10)} | {
@@ -32,12 +34,20 @@ _PCAP_HEADER = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
 _ETHERNET = bytes(6) + bytes(6) + b"\x08\x00"
 
 
-def write_dtmf_pcap(path: Path, keys: str, gap_ms: int, lead_ms: int = 0) -> float:
-    """Write ``keys`` pressed ``gap_ms`` apart (after ``lead_ms``); return the length in seconds."""
+def write_dtmf_pcap(path: Path, keys: str, gap_ms: int, lead_ms: int = 0,
+                    starts_ms: Sequence[int] = ()) -> float:  # fmt: skip
+    """Write ``keys`` pressed ``gap_ms`` apart (after ``lead_ms``), or each at its own time
+    (``starts_ms``, from the start of the file); return the length in seconds."""
     unknown = [k for k in keys if k not in EVENT_CODES]
     if unknown:
         raise ValueError(f"not DTMF keys: {unknown!r}")
-    packets = _packets(keys, gap_ms, lead_ms)
+    if not starts_ms:
+        starts_ms = [lead_ms + index * (TONE_MS + gap_ms) for index in range(len(keys))]
+    if len(starts_ms) != len(keys) or any(
+        later < earlier + TONE_MS + PACKET_MS for earlier, later in pairwise(starts_ms)
+    ):
+        raise ValueError("each key needs a start time, each at least a tone after the last")
+    packets = _packets(keys, starts_ms)
     with path.open("wb") as handle:
         handle.write(_PCAP_HEADER)
         for at_ms, payload in packets:
@@ -45,11 +55,10 @@ def write_dtmf_pcap(path: Path, keys: str, gap_ms: int, lead_ms: int = 0) -> flo
     return (packets[-1][0] / 1000) if packets else 0.0
 
 
-def _packets(keys: str, gap_ms: int, lead_ms: int) -> list[tuple[int, bytes]]:
+def _packets(keys: str, starts_ms: Sequence[int]) -> list[tuple[int, bytes]]:
     packets: list[tuple[int, bytes]] = []
     seq = 1000
-    for index, key in enumerate(keys):
-        start_ms = lead_ms + index * (TONE_MS + gap_ms)
+    for key, start_ms in zip(keys, starts_ms, strict=True):
         timestamp = 8000 + start_ms * SAMPLES_PER_MS
         for tick, end in _ticks():
             duration = min(tick + PACKET_MS, TONE_MS) * SAMPLES_PER_MS

@@ -43,6 +43,9 @@ class CallerPath:
     between_keys_ms: int = 600
     hangup_after_ms: int = 0
     """0: stay until the agent hangs up; otherwise hang up this long after the last key."""
+    key_times_ms: tuple[int, ...] = ()
+    """When each key is pressed, from the first (0 first): a path through several menus waits
+    for each menu's prompt. Empty: keys ``between_keys_ms`` apart."""
 
 
 @dataclass(frozen=True)
@@ -300,7 +303,10 @@ def _path_views(workdir: Path, name: str, paths: Sequence[CallerPath]) -> list[d
         pcap, length_ms = "", 0
         if path.keys:
             target = workdir / f"{name}_path{index}.pcap"
-            length_ms = round(1000 * write_dtmf_pcap(target, path.keys, path.between_keys_ms))
+            length_ms = round(
+                1000 * write_dtmf_pcap(target, path.keys, path.between_keys_ms,
+                                       starts_ms=path.key_times_ms)
+            )  # fmt: skip
             pcap = str(target)
         views.append(
             {

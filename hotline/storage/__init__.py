@@ -10,6 +10,7 @@ from hotline.storage.errors import (
     StorageError,
     StorageUnavailable,
 )
+from hotline.storage.ivr_records import FlowVersion, HotTopic, SurveyResponse
 from hotline.storage.records import (
     AgentRecord,
     AgentStateChange,
@@ -32,6 +33,8 @@ __all__ = [
     "CallRecord",
     "CallStep",
     "ConflictError",
+    "FlowVersion",
+    "HotTopic",
     "MessageStatus",
     "NotFoundError",
     "OpenSession",
@@ -42,6 +45,7 @@ __all__ = [
     "StorageError",
     "StorageUnavailable",
     "Store",
+    "SurveyResponse",
     "TokenRecord",
     "VoiceMessage",
 ]

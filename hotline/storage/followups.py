@@ -15,7 +15,7 @@ from queues.callbacks import OPEN, Callback, CallbackStatus
 
 _CALLBACK_COLUMNS = (
     "id", "call_uniqueid", "number", "queue", "topic", "priority", "queued_at", "requested_at",
-    "status", "attempts", "last_result", "leg_uniqueid", "updated_at",
+    "status", "attempts", "last_result", "leg_uniqueid", "updated_at", "due_at",
 )  # fmt: skip
 
 
@@ -63,6 +63,7 @@ def _callback(row: CallbackRow) -> Callback:
         leg_uniqueid=row.leg_uniqueid,
         agent=row.agent_code,
         updated_at=row.updated_at,
+        due_at=row.due_at,
     )
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Index,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -270,6 +271,8 @@ class CallbackRow(Base):
     leg_uniqueid: Mapped[str | None] = mapped_column(String(CALL_TEXT_LIMITS["uniqueid"]))
     agent_code: Mapped[str | None] = mapped_column(String(AGENT_CODE_MAX))
     updated_at: Mapped[datetime | None]
+    due_at: Mapped[datetime | None]
+    """A callback booked for later (out of hours) joins its queue at this time."""
 
 
 class VoiceMessageRow(Base):
@@ -286,3 +289,43 @@ class VoiceMessageRow(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)
     handled_by: Mapped[str | None] = mapped_column(String(AGENT_CODE_MAX))
     handled_at: Mapped[datetime | None]
+
+
+class FlowVersionRow(Base):
+    """Every version of every IVR flow, never changed once written: the history of the IVR."""
+
+    __tablename__ = "ivr_flow_versions"
+    __table_args__ = (UniqueConstraint("flow", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flow: Mapped[str] = mapped_column(String(NAME_MAX))
+    version: Mapped[int]
+    source: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(NAME_MAX))
+    comment: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    reverted_from: Mapped[int | None]
+
+
+class SurveyResponseRow(Base):
+    __tablename__ = "survey_responses"
+    __table_args__ = (CheckConstraint("rating BETWEEN 1 AND 5", name="rating"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_uniqueid: Mapped[str] = mapped_column(String(CALL_TEXT_LIMITS["uniqueid"]), unique=True)
+    agent_code: Mapped[str | None] = mapped_column(String(AGENT_CODE_MAX), index=True)
+    queue: Mapped[str | None] = mapped_column(String(CALL_TEXT_LIMITS["queue"]))
+    rating: Mapped[int]
+    at: Mapped[datetime] = mapped_column(index=True)
+
+
+class HotTopicRow(Base):
+    __tablename__ = "hot_topics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(String(500))
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    ends_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(NAME_MAX))
+    created_at: Mapped[datetime]
+    cancelled_at: Mapped[datetime | None]

@@ -53,6 +53,8 @@ class Outcome(enum.StrEnum):
     IVR_HANGUP = "ivr_hangup"
     CALLBACK_REQUESTED = "callback_requested"
     MESSAGE_LEFT = "message_left"
+    SELF_SERVED = "self_served"
+    """The IVR ended the call as its flow says (answers heard, goodbye), no agent needed."""
     IN_PROGRESS = "in_progress"
 
 
@@ -60,9 +62,13 @@ class StepKind(enum.StrEnum):
     """One step on a call's path through the hotline."""
 
     ARRIVAL = "arrival"
+    IVR_NODE = "ivr_node"
     IVR_PROMPT = "ivr_prompt"
     IVR_INPUT = "ivr_input"
+    IVR_INVALID = "ivr_invalid"
     IVR_TIMEOUT = "ivr_timeout"
+    IVR_ANNOUNCEMENT = "ivr_announcement"
+    IVR_END = "ivr_end"
     QUEUE_ENTER = "queue_enter"
     OFFER = "offer"
     OFFER_TIMEOUT = "offer_timeout"
@@ -72,6 +78,7 @@ class StepKind(enum.StrEnum):
     CALLER_CHOICE = "caller_choice"
     CALLBACK = "callback"
     MESSAGE = "message"
+    SURVEY = "survey"
     HANGUP = "hangup"
     END = "end"
 

@@ -26,6 +26,7 @@ from hotline.storage.engine import (
     unavailable_error,
 )
 from hotline.storage.errors import ConflictError, StorageError
+from hotline.storage.ivr_store import IvrStoreMixin
 from hotline.storage.records import (
     AgentRecord,
     AgentStateChange,
@@ -46,7 +47,7 @@ log = logging.getLogger(__name__)
 _SCHEMA_SQLSTATES = {"42P01", "42703"}
 
 
-class Store:
+class Store(IvrStoreMixin):
     """Calls, agents, seats, skills, agent sessions, agent state changes and API tokens."""
 
     def __init__(self, url: URL, engine: Engine) -> None:

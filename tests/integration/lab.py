@@ -24,6 +24,7 @@ from hotline.settings import Settings
 from hotline.sipp import runner
 from hotline.sipp.runner import Caller, CallerPath
 from hotline.storage import CallRecord, Outcome, Store
+from ivr.shipped_flows import ONE_MENU_FLOW
 
 AGENT_PORT = 6001
 SLOW_AGENT_PORT = 6002
@@ -55,6 +56,8 @@ def lab_environment(database_url: str) -> dict[str, str]:
         "HOTLINE_CALLBACK_RETRY_S": "2",
         "HOTLINE_CALLBACK_ATTEMPTS": "2",
         "HOTLINE_CALLBACK_RING_S": "8",
+        # Routing tests press one key; the IVR tests (test_ivr_flow.py) serve the 12333 flow.
+        "HOTLINE_IVR_FLOW": str(ONE_MENU_FLOW),
     }
 
 

@@ -90,7 +90,9 @@ def test_given_list_and_pair_variables_when_loading_then_they_are_split(empty_fi
         ("HOTLINE_AMI_PORT", "0"),
         ("HOTLINE_SEAT_COUNT", "0"),
         ("HOTLINE_OFFER_TIMEOUT_S", "2"),
-        ("HOTLINE_IVR_DIGIT_TIMEOUT_MS", "100"),
+        ("HOTLINE_IVR_TIME", "not-a-time"),
+        ("HOTLINE_IVR_TIME", "2026-10-01T10:00:00"),  # no offset: whose ten o'clock?
+        ("HOTLINE_TIMEZONE", "Mars/Olympus"),
         ("HOTLINE_ASTERISK_MODE", "docker"),
         ("HOTLINE_RTP_START", "80"),
     ],

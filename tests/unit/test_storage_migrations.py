@@ -36,6 +36,9 @@ postgres_url = support.postgres_url
 APP_TABLES = {
     "callbacks",
     "voice_messages",
+    "ivr_flow_versions",
+    "survey_responses",
+    "hot_topics",
     "calls",
     "call_steps",
     "agents",

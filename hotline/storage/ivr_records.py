@@ -1,0 +1,78 @@
+"""Records of the IVR's own data: flow versions, survey responses, hot-topic announcements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from hotline.storage.records import (
+    AGENT_CODE_MAX,
+    CALL_TEXT_LIMITS,
+    NAME_MAX,
+    require_aware,
+    require_max_len,
+)
+
+FLOW_SOURCE_MAX = 1_000_000
+COMMENT_MAX = 200
+HOT_TOPIC_MAX = 500
+RATINGS = range(1, 6)
+
+
+@dataclass(frozen=True, slots=True)
+class FlowVersion:
+    """One stored version of an IVR flow: who changed it, when, why, and its whole text."""
+
+    flow: str
+    version: int
+    source: str
+    author: str
+    comment: str
+    created_at: datetime
+    reverted_from: int | None = None
+
+    def __post_init__(self) -> None:
+        require_aware("created_at", self.created_at)
+        require_max_len("flow", self.flow, NAME_MAX)
+        require_max_len("source", self.source, FLOW_SOURCE_MAX)
+        require_max_len("author", self.author, NAME_MAX)
+        require_max_len("comment", self.comment, COMMENT_MAX)
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyResponse:
+    call_uniqueid: str
+    agent_code: str | None
+    queue: str | None
+    rating: int
+    at: datetime
+
+    def __post_init__(self) -> None:
+        require_aware("at", self.at)
+        if self.rating not in RATINGS:
+            raise ValueError(f"a survey rating is 1 to 5, not {self.rating!r}")
+        require_max_len("call_uniqueid", self.call_uniqueid, CALL_TEXT_LIMITS["uniqueid"])
+        require_max_len("agent_code", self.agent_code, AGENT_CODE_MAX)
+        require_max_len("queue", self.queue, CALL_TEXT_LIMITS["queue"])
+
+
+@dataclass(frozen=True, slots=True)
+class HotTopic:
+    """A short announcement an admin switched on for a period (插播)."""
+
+    id: int
+    text: str
+    starts_at: datetime
+    ends_at: datetime
+    created_by: str
+    created_at: datetime
+    cancelled_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("starts_at", "ends_at", "created_at", "cancelled_at"):
+            require_aware(name, getattr(self, name))
+        if not self.text.strip():
+            raise ValueError("a hot-topic announcement needs a text")
+        require_max_len("text", self.text, HOT_TOPIC_MAX)
+        if self.ends_at <= self.starts_at:
+            raise ValueError("a hot topic must end after it starts")
