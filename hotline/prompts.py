@@ -19,13 +19,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ivr.prompt import Prompt
+from ivr.zh_speech import speakable
 
 VOICE = "cmn"
 RECORDINGS = "recordings"
 log = logging.getLogger("hotline.prompts")
 SPEED_WPM = 190
 # Part of every file name: a change in how prompts are synthesised regenerates them all.
-SYNTHESIS = f"espeak-ng -s {SPEED_WPM}; sox 8000 Hz 16-bit mono, gain -n -3"
+SYNTHESIS = f"zh_speech v1; espeak-ng -s {SPEED_WPM}; sox 8000 Hz 16-bit mono, gain -n -3"
 
 
 class PromptError(Exception):
@@ -125,6 +126,8 @@ def _synthesise(text: str, target: Path, voice: str) -> None:
     espeak, sox = shutil.which("espeak-ng"), shutil.which("sox")
     if espeak is None or sox is None:
         raise PromptError("prompt audio needs espeak-ng and sox: apt-get install espeak-ng sox")
+    if voice.startswith(("cmn", "zh", "yue")):
+        text = speakable(text)  # numbers as a Mandarin speaker says them
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "raw.wav"
         _run([espeak, "-v", voice, "-s", str(SPEED_WPM), "-w", str(raw), "--", text], "espeak-ng")
