@@ -77,7 +77,7 @@ class CallbackDesk:
 
     def get(self, callback_id: str) -> cb.Callback | None:
         entry = self._open.get(callback_id)
-        return None if entry is None else entry[0]
+        return self._scheduled.get(callback_id) if entry is None else entry[0]
 
     # ---- booking and restoring --------------------------------------------------------------
     def book(self, trace: CallTrace, call: WaitingCall, number: str) -> cb.Callback:
@@ -219,6 +219,11 @@ class CallbackDesk:
 
     def cancel(self, callback_id: str, reason: str) -> cb.Callback:
         """Withdraw a callback not being dialled (InvalidCallbackTransition while it is)."""
+        if callback_id in self._scheduled:  # booked for later, not in a queue yet
+            cancelled = cb.cancel(self._scheduled.pop(callback_id), reason, self._now())
+            self._cancel_timer(callback_id)
+            self._changed(cancelled, reason)
+            return cancelled
         callback, _ = self._open[callback_id]
         cancelled = cb.cancel(callback, reason, self._now())
         self.controller.router.remove(callback_id)

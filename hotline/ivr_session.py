@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from agi import AgiSession
 from hotline.controller import Controller
+from hotline.events import CallIvrStep
 from hotline.storage import StepKind
 from ivr.interpreter import (
     BookCallback,
@@ -32,6 +33,7 @@ from ivr.prompt import Prompt
 log = logging.getLogger("hotline.ivr")
 
 REPLY_MARGIN_S = 10.0
+PUBLISHED_STEPS = frozenset({StepKind.IVR_NODE, StepKind.IVR_INVALID, StepKind.IVR_TIMEOUT})
 PromptFile = Callable[[Prompt], tuple[str, float]]
 """A prompt's file as Asterisk names it (no extension) and its length in seconds."""
 CallbackBooker = Callable[[str, BookCallback], bool]
@@ -101,7 +103,14 @@ class IvrSession:
 
     def _step(self, uniqueid: str, kind: StepKind, **detail: str | int) -> None:
         trace = self.controller.trace(uniqueid)
-        if trace is not None:
-            trace.step(kind, self.controller.clock.wall(), **detail)
-            if kind is StepKind.IVR_NODE:
-                trace.ivr_node = str(detail.get("node"))
+        if trace is None:
+            return
+        at = self.controller.clock.wall()
+        trace.step(kind, at, **detail)
+        if kind is StepKind.IVR_NODE:
+            trace.ivr_node = str(detail.get("node"))
+        if kind in PUBLISHED_STEPS:
+            # The node is the flow's own name (never caller input): safe to publish and to label.
+            self.controller.publisher.publish(
+                CallIvrStep(at, uniqueid, kind.value, str(detail.get("node", "")))
+            )

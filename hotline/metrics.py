@@ -21,10 +21,12 @@ from hotline.events import (
     CallbackChanged,
     CallEnded,
     CallFallback,
+    CallIvrStep,
     CallOffered,
     Event,
     MessageLeft,
     OfferMissed,
+    SurveyAnswered,
 )
 
 SERVICE_LEVELS_S = (15, 20)
@@ -132,6 +134,15 @@ class Metrics:
         self.voice_messages = Counter(
             "hotline_voice_messages_total", "Voice messages left by waiting callers", registry=r
         )
+        self.survey_ratings = Counter(
+            "hotline_survey_ratings_total", "Satisfaction ratings keyed after calls (1-5)",
+            ["rating"], registry=r,
+        )  # fmt: skip
+        self.ivr_steps = Counter(
+            "hotline_ivr_steps_total",
+            "Callers' IVR steps: a node entered, a wrong key, silence (by step and node)",
+            ["step", "node"], registry=r,
+        )  # fmt: skip
         self._agent_state: dict[str, tuple[str, str]] = {}
 
     def watch_queues(self, read: QueueReader) -> None:
@@ -161,6 +172,10 @@ class Metrics:
             self.callbacks.labels(event.status).inc()
         elif isinstance(event, MessageLeft):
             self.voice_messages.inc()
+        elif isinstance(event, SurveyAnswered):
+            self.survey_ratings.labels(str(event.rating)).inc()
+        elif isinstance(event, CallIvrStep):
+            self.ivr_steps.labels(event.step, event.detail).inc()
         elif isinstance(event, AgentStateChanged):
             # The routing core words pauses "pause: lunch" (after "NOANSWER; " for missed offers).
             reason = event.reason.rsplit("pause: ", 1)[-1] if event.state == "paused" else ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 
 import pytest
 
@@ -188,3 +189,45 @@ async def test_the_ami_echo_of_a_key_fastagi_took_is_not_a_new_key() -> None:
     assert not future.done()
     keys.press("c1", "1", pressed_at=6.0)  # a real key, pressed while waiting
     assert future.result() == "1"
+
+
+def out_of_hours_trace(uniqueid: str) -> CallTrace:
+    return CallTrace.arrive(uniqueid, uniqueid, "13800138000", "", "12333", at=T0)
+
+
+async def test_an_out_of_hours_callback_waits_for_its_time_then_joins_the_queue(
+    desk: Desk,
+) -> None:
+    due = T0 + timedelta(seconds=0.05)
+    booked = desk.desk.schedule(out_of_hours_trace("n1"), "13800138000", "general", "later", due)
+    assert booked.due_at == due
+    assert desk.desk.get(booked.id) == booked
+    assert booked.id not in desk.controller.router.calls  # not before its time
+    desk.time.advance(0.05)
+    await asyncio.sleep(0.15)
+    assert booked.id in desk.controller.router.calls
+    desk.controller.login("A001", "seat001")
+    assert desk.dialer.dialled == [(f"{booked.id}-1", "13800138000", booked.id)]
+
+
+async def test_an_out_of_hours_callback_can_be_cancelled_before_its_time(desk: Desk) -> None:
+    due = T0 + timedelta(hours=12)
+    booked = desk.desk.schedule(out_of_hours_trace("n2"), "13800138000", "general", "later", due)
+    cancelled = desk.desk.cancel(booked.id, "cancelled by supervisor")
+    assert cancelled.status is cb.CallbackStatus.CANCELLED
+    assert desk.desk.get(booked.id) is None
+    assert desk.store.saved[-1].status is cb.CallbackStatus.CANCELLED
+
+
+async def test_a_stored_callback_booked_for_later_is_not_queued_early_after_a_restart(
+    desk: Desk,
+) -> None:
+    later = cb.Callback(
+        id="cb-n3", call_uniqueid="n3", number="13800138000", queue="general", topic="later",
+        priority=5, requirements=(), queued_at=T0 + timedelta(hours=1), requested_at=T0,
+        due_at=T0 + timedelta(hours=1),
+    )  # fmt: skip
+    desk.desk.restore([later])
+    assert later.id not in desk.controller.router.calls
+    assert desk.desk.get(later.id) == later
+    desk.desk.close()
