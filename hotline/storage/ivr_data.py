@@ -1,15 +1,24 @@
-"""IVR flow versions, survey responses and hot topics, inside a session the store opens."""
+"""IVR flow versions, survey responses, hot topics and the steps path analytics reads, inside a
+session the store opens."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
 from hotline.storage.ivr_records import FlowVersion, HotTopic, SurveyResponse
-from hotline.storage.models import FlowVersionRow, HotTopicRow, SurveyResponseRow
+from hotline.storage.models import (
+    CallRow,
+    CallStepRow,
+    FlowVersionRow,
+    HotTopicRow,
+    SurveyResponseRow,
+)
+from hotline.storage.records import StepKind
 from hotline.storage.sql import upsert
+from ivr.path_report import PATH_KINDS, CallPath, PathStep
 
 
 def add_flow_version(session: Session, flow: str, source: str, *, author: str, comment: str,
@@ -115,3 +124,30 @@ def cancel_hot_topic(session: Session, topic_id: int, at: datetime) -> bool:
 def _hot_topic(row: HotTopicRow) -> HotTopic:
     return HotTopic(row.id, row.text, row.starts_at, row.ends_at, row.created_by,
                     row.created_at, row.cancelled_at)  # fmt: skip
+
+
+def path_steps(session: Session, since: datetime, until: datetime, limit: int) -> list[CallPath]:
+    """The newest `limit` calls that arrived in [since, until) and entered an IVR node, newest
+    first, each with only the steps path analytics reads, in order. One query: the calls are a
+    subquery joined to their steps (no IN list, which SQLite caps)."""
+    entered_ivr = exists().where(
+        CallStepRow.call_id == CallRow.id, CallStepRow.kind == StepKind.IVR_NODE.value
+    )
+    chosen = (
+        select(CallRow.id, CallRow.uniqueid, CallRow.outcome, CallRow.arrived_at)
+        .where(CallRow.arrived_at >= since, CallRow.arrived_at < until, entered_ivr)
+        .order_by(CallRow.arrived_at.desc(), CallRow.id.desc())
+        .limit(limit)
+        .subquery()
+    )
+    rows = session.execute(
+        select(chosen.c.uniqueid, chosen.c.outcome, CallStepRow.kind, CallStepRow.at,
+               CallStepRow.detail)
+        .join(CallStepRow, CallStepRow.call_id == chosen.c.id)
+        .where(CallStepRow.kind.in_(sorted(PATH_KINDS)))
+        .order_by(chosen.c.arrived_at.desc(), chosen.c.id.desc(), CallStepRow.seq)
+    )  # fmt: skip
+    found: dict[str, tuple[str, list[PathStep]]] = {}
+    for uniqueid, outcome, kind, at, detail in rows:
+        found.setdefault(uniqueid, (outcome, []))[1].append(PathStep(kind, at, detail))
+    return [CallPath(call_id, outcome, tuple(steps)) for call_id, (outcome, steps) in found.items()]

@@ -33,6 +33,12 @@ class FlowVersion:
 
     def __post_init__(self) -> None:
         require_aware("created_at", self.created_at)
+        if not self.flow:
+            raise ValueError("a flow version needs the flow's name")
+        if self.version < 1:
+            raise ValueError(f"flow versions count from 1, not {self.version}")
+        if self.reverted_from is not None and not 1 <= self.reverted_from < self.version:
+            raise ValueError(f"version {self.version} cannot revert to {self.reverted_from}")
         require_max_len("flow", self.flow, NAME_MAX)
         require_max_len("source", self.source, FLOW_SOURCE_MAX)
         require_max_len("author", self.author, NAME_MAX)
@@ -41,6 +47,8 @@ class FlowVersion:
 
 @dataclass(frozen=True, slots=True)
 class SurveyResponse:
+    """A caller's rating (1 worst to 5 best) of the agent who answered, after the call."""
+
     call_uniqueid: str
     agent_code: str | None
     queue: str | None
@@ -49,7 +57,10 @@ class SurveyResponse:
 
     def __post_init__(self) -> None:
         require_aware("at", self.at)
-        if self.rating not in RATINGS:
+        if not self.call_uniqueid:
+            raise ValueError("a survey response needs the call's uniqueid")
+        if isinstance(self.rating, bool) or not isinstance(self.rating, int) \
+                or self.rating not in RATINGS:  # fmt: skip
             raise ValueError(f"a survey rating is 1 to 5, not {self.rating!r}")
         require_max_len("call_uniqueid", self.call_uniqueid, CALL_TEXT_LIMITS["uniqueid"])
         require_max_len("agent_code", self.agent_code, AGENT_CODE_MAX)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from hotline.storage import (
     migrate,
 )
 from hotline.storage.models import Base, StepDetail, UTCDateTime
+from queues.callbacks import Callback
 from tests.unit import test_storage_support as support
 from tests.unit.test_storage_support import T0, at
 
@@ -347,3 +349,62 @@ def test_a_callback_outcome_is_kept_at_head_and_becomes_abandoned_below_0003(
         assert connection.execute(text("SELECT outcome FROM calls")).scalar_one() == "abandoned"
     with pytest.raises(IntegrityError), raw_engine.begin() as connection:
         connection.execute(text("UPDATE calls SET outcome = 'message_left'"))
+
+
+def test_downgrading_0004_restores_the_0003_schema_exactly(
+    database_url: str, raw_engine: Engine
+) -> None:
+    migrate.upgrade(database_url, "0003")
+    schema_0003 = schema_of(raw_engine)
+
+    migrate.upgrade(database_url)
+    migrate.downgrade(database_url, "0003")
+
+    assert schema_of(raw_engine) == schema_0003
+    assert {"ivr_flow_versions", "survey_responses", "hot_topics"}.isdisjoint(
+        table_names(raw_engine)
+    )
+
+
+def test_a_self_served_outcome_is_kept_at_head_and_becomes_ivr_hangup_below_0004(
+    database_url: str, raw_engine: Engine
+) -> None:
+    migrate.upgrade(database_url, "0001")
+    write_0001_call(raw_engine)
+    migrate.upgrade(database_url)
+    with raw_engine.begin() as connection:
+        connection.execute(text("UPDATE calls SET outcome = 'self_served'"))
+
+    migrate.downgrade(database_url, "0003")
+
+    with raw_engine.connect() as connection:
+        assert connection.execute(text("SELECT outcome FROM calls")).scalar_one() == "ivr_hangup"
+    with pytest.raises(IntegrityError), raw_engine.begin() as connection:
+        connection.execute(text("UPDATE calls SET outcome = 'self_served'"))
+
+
+def test_a_booked_callback_survives_the_0004_round_trip_without_its_due_time(
+    database_url: str, raw_engine: Engine
+) -> None:
+    migrate.upgrade(database_url)
+    booked = Callback(
+        id="cb-1", call_uniqueid="1.1", number="13812345678", queue="general", topic="later",
+        priority=5, requirements=(("pension", 3),), queued_at=at(7200), requested_at=T0,
+        due_at=at(7200),
+    )  # fmt: skip
+    store = Store.open(database_url)
+    try:
+        store.save_callback(booked)
+    finally:
+        store.close()
+
+    migrate.downgrade(database_url, "0003")
+    assert "due_at" not in column_names(raw_engine, "callbacks")
+    assert count_rows(raw_engine, "callbacks") == 1
+    migrate.upgrade(database_url)
+
+    store = Store.open(database_url)
+    try:
+        assert store.list_callbacks() == [replace(booked, due_at=None)]
+    finally:
+        store.close()
