@@ -10,6 +10,8 @@ recorded syllables. Pure functions, table-tested.
 - ``spoken_minutes(seconds)`` -> "约两分钟" or "不到一分钟".
 - ``spoken_amount(Decimal("1234.50"))`` -> "一千二百三十四元五角" (to the fen, half up); yuan,
   jiao and fen are counts (两元, 两角).
+- ``spoken_digits("2026")`` -> "二零二六": digit by digit, as years are read; with ``yao=True``
+  1 is 幺, as in phone and service numbers (12333 -> 幺二三三三).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 DIGITS = "零一二三四五六七八九"
+PHONE_DIGITS = "零幺二三四五六七八九"
+"""Digits as said in phone and service numbers: 1 is 幺 (yāo), never confused with 七."""
 GROUP_UNITS = ("", "万", "亿", "万亿")
 PLACES = ((1000, "千"), (100, "百"), (10, "十"), (1, ""))
 LIMIT = 10**16
@@ -68,6 +72,14 @@ def spoken_amount(yuan: Decimal) -> str:
             parts.append("零")
         parts.append(spoken_count(fen) + "分")
     return "".join(parts)
+
+
+def spoken_digits(digits: str, *, yao: bool = False) -> str:
+    """Digits read one by one: "2026" -> "二零二六"; with ``yao`` 1 is 幺, as in phone numbers."""
+    if digits.strip("0123456789"):
+        raise ValueError(f"only the digits 0-9 can be read one by one: {digits!r}")
+    names = PHONE_DIGITS if yao else DIGITS
+    return "".join(names[int(digit)] for digit in digits)
 
 
 def _groups(n: int) -> list[str]:

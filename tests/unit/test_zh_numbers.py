@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ivr.zh_numbers import spoken_amount, spoken_count, spoken_minutes, spoken_number
+from ivr.zh_numbers import (
+    spoken_amount,
+    spoken_count,
+    spoken_digits,
+    spoken_minutes,
+    spoken_number,
+)
 
 
 @pytest.mark.parametrize(
@@ -118,3 +124,24 @@ def test_given_any_number_when_spoken_then_no_doubled_or_trailing_zero(n: int) -
     assert not text.endswith("零")
     assert not text.startswith("零")
     assert set(text) <= set("零一二三四五六七八九十百千万亿")
+
+
+@pytest.mark.parametrize(
+    ("digits", "yao", "text"),
+    [
+        ("2026", False, "二零二六"),
+        ("12333", True, "幺二三三三"),
+        ("12333", False, "一二三三三"),
+        ("", False, ""),
+    ],
+)
+def test_given_digits_when_spoken_one_by_one_then_each_digit_is_named(
+    digits: str, yao: bool, text: str
+) -> None:
+    assert spoken_digits(digits, yao=yao) == text
+
+
+@pytest.mark.parametrize("digits", ["12a", "１２", "-1", "1.5"])
+def test_given_non_digits_when_spoken_one_by_one_then_value_error(digits: str) -> None:
+    with pytest.raises(ValueError, match="digits"):
+        spoken_digits(digits)
