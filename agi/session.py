@@ -272,7 +272,7 @@ class AgiSession:
                 raise AgiChannelHungUp(f"{self._tag}: HANGUP notice")
             if isinstance(event, AgiProvisional) or self._skip_stale(event):
                 continue
-            log.debug("%s: <- %s", self._tag, sanitize_text(event.raw, 200))
+            log.debug("%s: <- %s", self._tag, _loggable(event.raw))
             return event
 
     def _skip_stale(self, event: AgiReply | AgiErrorReply) -> bool:
@@ -363,3 +363,11 @@ def _digit(code: int, name: str) -> str:
     if code >= 128:
         raise AgiProtocolError(f"{name}: result {code} is not a DTMF character code")
     return chr(code)
+
+
+_KEYED = re.compile(r"result=([0-9*#A-D]{5,})")
+
+
+def _loggable(raw: str) -> str:
+    """A reply as logged: keys a caller typed (an ID number, a phone number) only as a count."""
+    return _KEYED.sub(lambda m: f"result=<{len(m.group(1))} keys>", sanitize_text(raw, 200))

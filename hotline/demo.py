@@ -107,6 +107,7 @@ async def run_demo(base: Settings, options: DemoOptions) -> int:
     finally:
         for instance in agents:
             await instance.stop()
+    await app.recorder.flush(timeout=30)
     records = await asyncio.to_thread(app.store.list_calls, started_wall, demo.calls * 2 + 10)
     await app.stop()
     verdict = judge(demo, records)

@@ -100,6 +100,7 @@ def judge(plan_: Plan, records: Sequence[CallRecord]) -> Verdict:
         nodes = tuple(str(s.detail.get("node")) for s in record.steps
                       if s.kind == StepKind.IVR_NODE)  # fmt: skip
         if record.outcome.value == script.outcome and nodes == script.path.nodes:
+            # The nodes and the outcome are what the caller met; the keys were the script's.
             covered.add(script.path.key)
         else:
             wrong.append(f"{number}: {record.outcome.value} via {'>'.join(nodes)} "

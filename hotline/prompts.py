@@ -26,7 +26,7 @@ RECORDINGS = "recordings"
 log = logging.getLogger("hotline.prompts")
 SPEED_WPM = 190
 # Part of every file name: a change in how prompts are synthesised regenerates them all.
-SYNTHESIS = f"zh_speech v1; espeak-ng -s {SPEED_WPM}; sox 8000 Hz 16-bit mono, gain -n -3"
+SYNTHESIS = f"zh_speech v2; espeak-ng -s {SPEED_WPM}; sox 8000 Hz 16-bit mono, gain -n -3"
 
 
 class PromptError(Exception):

@@ -46,7 +46,8 @@ class FlowPath:
 
     @property
     def key(self) -> str:
-        return ">".join(self.nodes)
+        """Two paths may pass the same nodes by different keys (0 and 1 both reach a person)."""
+        return f"{'>'.join(self.nodes)} [{' '.join(self.inputs)}]"
 
 
 def flow_paths(flow: Flow) -> list[FlowPath]:

@@ -49,6 +49,7 @@ class IvrLab:
     tally: Tally
     events: list[Event]
     workdir: Path
+    callers_placed: int = 0
 
     @property
     def flow(self):  # type: ignore[no-untyped-def]
@@ -66,7 +67,9 @@ class IvrLab:
 
     async def call(self, scripts: list[Script], name: str) -> list[CallRecord]:
         """Place one call per script; their stored records, in the same order."""
-        people = [Caller(f"139{n:08d}", f"ivr {n}", n) for n in range(len(scripts))]
+        first = self.callers_placed
+        self.callers_placed += len(scripts)
+        people = [Caller(f"1370000{first + n:04d}", f"ivr {n}", n) for n in range(len(scripts))]
         callers = runner.callers(
             self.workdir, target="127.0.0.1:5060", service="12333", local_port=5080,
             people=people, paths=[s.caller for s in scripts], rate_per_s=2, limit=len(scripts),
@@ -76,6 +79,7 @@ class IvrLab:
         stats = await callers.wait(timeout=300)
         assert stats.failed == 0, callers.errors()
         await lab.wait_until(lambda: not self.tally.in_progress(), 60, step=0.2)
+        await self.app.recorder.flush(timeout=10)
         records = {
             r.caller_number: r
             for r in await asyncio.to_thread(self.app.store.list_calls, None, 1000)
@@ -94,7 +98,7 @@ async def ivr_lab(
     tally, events, clock = Tally(), [], DemoClock(WEEKDAY_MORNING)
     app = ControllerApp(
         settings, asterisk.layout, asterisk.secrets, extra_sinks=[tally, events.append],
-        ivr_clock=clock,
+        serve_http=False, ivr_clock=clock,
     )  # fmt: skip
     await app.start()
     labels = app.flows.current.skill_labels
@@ -131,6 +135,7 @@ async def test_every_path_of_the_default_flow_ends_where_the_flow_says(
         ivr_lab.app, demo, ivr_lab.workdir, tally=ivr_lab.tally, clock=ivr_lab.clock, rate=3
     )
     assert sum(s.failed for s in stats) == 0
+    await ivr_lab.app.recorder.flush(timeout=30)
     records = await asyncio.to_thread(ivr_lab.app.store.list_calls, None, 1000)
     verdict = judge(demo, records)
     assert verdict.wrong == ()
