@@ -20,7 +20,7 @@ from pathlib import Path
 from hotline.storage import FlowVersion, Store
 from ivr.flow import Flow
 from ivr.flow_yaml import load_flow_text
-from ivr.hours import parse_schedule
+from ivr.hours import Schedule, calendar_covers, parse_schedule
 from ivr.prompt import Prompt
 
 log = logging.getLogger("hotline.flows")
@@ -91,7 +91,24 @@ class FlowLibrary:
         log.info("flow %s version %d in service (%d nodes, %d prompt(s) generated)",
                  flow.name, flow.version, len(flow.nodes), generated)  # fmt: skip
         self._current = flow
+        self._warn_if_calendar_ends(flow)
         return flow
+
+    def _warn_if_calendar_ends(self, flow: Flow) -> None:
+        """Holidays are known only as far as the chinesecalendar package goes (the State Council
+        publishes each year's in November or December): say so before the year runs out."""
+        if not any(
+            isinstance(s, Schedule) and s.statutory_calendar for s in flow.schedules.values()
+        ):
+            return
+        next_year = self._clock().year + 1
+        if not calendar_covers(next_year):
+            log.warning(
+                "the holiday calendar (chinesecalendar package) has no data for %d: from 1 "
+                "January the flow's hours follow the weekly rule only, without statutory "
+                "holidays or make-up working days. Upgrade it: pip install -U chinesecalendar",
+                next_year,
+            )
 
     async def change(self, source: str, author: str, comment: str) -> FlowChange:
         """Check, voice, store and serve a new version of the flow."""
