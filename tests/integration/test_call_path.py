@@ -51,7 +51,12 @@ def path_index(record: CallRecord) -> int:
 
 def check_record(record: CallRecord) -> None:
     kinds = [step.kind for step in record.steps]
-    digits_pressed = [str(s.detail["digits"]) for s in record.steps if s.kind is StepKind.IVR_INPUT]
+    # A wrong key is an ivr_invalid step, a chosen one an ivr_input step: together, in order.
+    digits_pressed = [
+        str(s.detail.get("digits", s.detail.get("key")))
+        for s in record.steps
+        if s.kind in {StepKind.IVR_INPUT, StepKind.IVR_INVALID}
+    ]
     expected_digits, topic = EXPECTED[path_index(record)]
     assert record.outcome is Outcome.ANSWERED, (record.uniqueid, kinds)
     assert kinds[0] is StepKind.ARRIVAL
