@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -148,6 +149,8 @@ async def test_wrong_keys_silence_and_hang_ups_are_recorded_with_their_node(
     wrong_then_hang_up = ivr_lab.script(["7", "1"], hangup_after_ms=2500)
     deep_hang_up = ivr_lab.script(["6", "1"], hangup_after_ms=1500)
     silent = ivr_lab.script(["", "", ""])
+    # Silent through the menu, answered, then gone once the agent has talked (no survey wait).
+    silent = ivr_lab.script(["", "", ""], hangup_after_ms=silent.ivr_ms + 4500)
     wrong, deep, quiet = await ivr_lab.call([wrong_then_hang_up, deep_hang_up, silent], "hangups")
     assert wrong.outcome is Outcome.IVR_HANGUP
     assert details(wrong, StepKind.IVR_INVALID) == [{"node": "welcome", "key": "7"}]
@@ -248,7 +251,9 @@ async def test_a_changed_prompt_is_regenerated_and_is_what_asterisk_plays_until_
 ) -> None:
     flows = ivr_lab.app.flows
     source = DEFAULT_FLOW.read_text(encoding="utf-8")
-    changed = source.replace("欢迎致电12333劳动保障咨询服务热线。", "欢迎致电12333，新版本提示音。")
+    # A text never voiced before on this machine (prompt audio is cached across runs).
+    fresh = f"欢迎致电12333，新版本提示音，编号{time.time_ns() % 10**9}。"
+    changed = source.replace("欢迎致电12333劳动保障咨询服务热线。", fresh)
     assert changed != source
     change = await flows.change(changed, "test-admin", "new welcome")
     assert change.version.version == 2
