@@ -141,6 +141,21 @@ class AgiSession:
         )
         return _digit(_channel_result(reply, "STREAM FILE"), "STREAM FILE")
 
+    async def control_stream_file(
+        self, filename: str, escape_digits: str = "", *, reply_timeout: float | None = None
+    ) -> str:
+        """Play a prompt that AMI ``ControlPlayback`` can stop; return the escape digit
+        pressed, or "" (played to the end, or stopped through AMI: Asterisk then answers
+        result=0 and sets CPLAYBACKSTATUS=REMOTESTOPPED).
+
+        The skip is 0 ms, so the fast-forward and rewind keys (``#`` and ``*``) change nothing:
+        to the caller it plays as STREAM FILE does. Failures are reported as for STREAM FILE.
+        """
+        reply = await self.command(
+            "CONTROL STREAM FILE", filename, escape_digits, 0, reply_timeout=reply_timeout
+        )
+        return _digit(_channel_result(reply, "CONTROL STREAM FILE"), "CONTROL STREAM FILE")
+
     async def get_data(
         self, filename: str, timeout_ms: int, max_digits: int, *, reply_timeout: float | None = None
     ) -> str:

@@ -24,6 +24,8 @@ SEAT_DEVICE = re.compile(r"^PJSIP/(seat\d{3,4})$")
 FREE_DEVICE_STATES = frozenset({"NOT_INUSE"})
 REBUILD_ATTEMPTS = 20
 REBUILD_RETRY_S = 0.5
+STOP_TIMEOUT_S = 1.0
+"""How long a ControlPlayback may take; beyond it the prompt is left to play out."""
 # The agent's failures. CANCEL is not one: it means the caller hung up while the seat rang,
 # which is no miss of the agent's (the caller's Hangup frees the agent).
 FAILED_DIAL = frozenset({"NOANSWER", "BUSY", "CHANUNAVAIL", "CONGESTION", "DONTCALL"})
@@ -143,6 +145,28 @@ class AmiBridge:
             len(live), len(busy),
         )  # fmt: skip
         self.controller.reconcile(live, busy)
+
+
+class AmiPlayback:
+    """Stops the prompt a caller hears with AMI ``ControlPlayback`` (write class ``call``;
+    app_controlplayback provides it). Asterisk queues a stop on the channel, and the
+    CONTROL STREAM FILE playing there ends and answers result=0."""
+
+    def __init__(self, client: AmiClient, timeout_s: float = STOP_TIMEOUT_S) -> None:
+        self.client = client
+        self.timeout_s = timeout_s
+
+    async def stop(self, channel: str) -> bool:
+        if not self.client.connected:
+            return False
+        fields = {"Channel": channel, "Control": "stop"}
+        try:
+            await self.client.action("ControlPlayback", fields, timeout=self.timeout_s)
+        except AmiError as exc:
+            # The channel may be gone, or the prompt just ended: it plays (or played) out.
+            log.info("could not stop the prompt on %s: %s", channel, exc)
+            return False
+        return True
 
 
 # OriginateResponse's Reason: Asterisk's AST_CONTROL codes for how the outbound leg ended.

@@ -21,6 +21,7 @@ from hotline.call_flow_config import CallFlowConfig
 from hotline.calls import CallTrace
 from hotline.controller import Controller
 from hotline.ivr_session import IvrEnded, IvrSession
+from hotline.playback import PlaybackControl
 from hotline.seat_features import SeatFeatures
 from hotline.storage import Outcome
 from hotline.surveys import SurveyDesk
@@ -36,12 +37,16 @@ log = logging.getLogger("hotline.call_flow")
 
 class CallFlow:
     def __init__(
-        self, controller: Controller, config: CallFlowConfig, seat_features: SeatFeatures
+        self,
+        controller: Controller,
+        config: CallFlowConfig,
+        seat_features: SeatFeatures,
+        playback: PlaybackControl,
     ) -> None:
         self.controller = controller
         self.config = config
         self.seat_features = seat_features
-        self.waiting_room = WaitingRoom(controller, config)
+        self.waiting_room = WaitingRoom(controller, config, playback)
         self.ivr = IvrSession(controller, config.prompt_file, config.book_callback)
         self.surveys = SurveyDesk(controller, config.prompt_file, config.save_survey)
 

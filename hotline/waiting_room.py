@@ -5,7 +5,9 @@ estimated wait, then the choices: 1 for a callback that keeps their place, 2 to 
 A key pressed while music plays is reported by AMI (``Controller.caller_key``); one pressed
 during an announcement ends the announcement. Waiting itself is never interrupted: the offer can
 arrive at any moment, and while the caller is making a choice their place is held (taken out of
-routing, not lost) and given back if they change their mind.
+routing, not lost) and given back if they change their mind. An offer that arrives during an
+announcement stops it (CONTROL STREAM FILE, stopped through ``PlaybackControl``): FastAGI runs
+one command at a time, so the offer would otherwise wait for the announcement's end.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 from agi import AgiChannelHungUp, AgiSession, AgiTimeout
 from hotline.call_flow_config import CallFlowConfig
 from hotline.controller import Controller
+from hotline.playback import PlaybackControl
 from hotline.storage import StepKind
 from hotline.storage.records import JsonValue
 from ivr import queue_choices as qc
@@ -31,7 +34,7 @@ from queues.router import Offer
 log = logging.getLogger("hotline.waiting_room")
 
 REPLY_MARGIN_S = 10.0
-CHOICE_KEYS = "".join(qc.CHOICES)
+CHOICE_KEYS = "".join(sorted(qc.CHOICES))  # sorted: the same command every run
 CONFIRM_KEYS = "12*"
 KEY_TIMEOUT_MS = 6000
 NUMBER_TIMEOUT_MS = 8000
@@ -55,9 +58,12 @@ Dialogue = Callable[[AgiSession], Awaitable[LeftQueue | None]]
 
 
 class WaitingRoom:
-    def __init__(self, controller: Controller, config: CallFlowConfig) -> None:
+    def __init__(
+        self, controller: Controller, config: CallFlowConfig, playback: PlaybackControl
+    ) -> None:
         self.controller = controller
         self.config = config
+        self.playback = playback
 
     async def wait(self, session: AgiSession, waiting: asyncio.Future[Offer]) -> Offer | LeftQueue:
         """Wait for the offer; between announcements the caller may make a choice."""
@@ -68,25 +74,28 @@ class WaitingRoom:
             try:
                 await session.wait_for(_first_of(waiting, nudge), timeout=delay)
             except AgiTimeout:
-                choice = await self._announce(session)
+                choice = await self._announce(session, waiting)
                 delay = self.config.announce_every_s
             else:
                 choice = nudge.result() if nudge.done() and not nudge.cancelled() else ""
             finally:
                 self.controller.keys.stop_listening(uniqueid, nudge)
+            if choice == qc.LONG_WAIT_NUDGE and not waiting.done():
+                choice = await self._announce_prompt(session, qc.LONG_WAIT, waiting)
+                if not waiting.done():
+                    # Playing a file stops music on hold: turn it back on for the wait.
+                    await session.set_music(True)
             if waiting.done():
                 return waiting.result()
-            if choice == qc.LONG_WAIT_NUDGE:
-                # Playing a file stops music on hold: turn it back on for the wait.
-                choice = await self._play(session, qc.LONG_WAIT, CHOICE_KEYS, music_after=True)
             left = await self._choose(session, choice)
             if left is not None:
                 return left
 
-    async def _announce(self, session: AgiSession) -> str:
-        """Place and estimated wait, then the choices; returns a choice key pressed, or ""."""
+    async def _announce(self, session: AgiSession, waiting: asyncio.Future[Offer]) -> str:
+        """Place and estimated wait, then the choices; returns a choice key pressed, or "".
+        Ends as soon as the offer arrives (music stays off: the agent's ringing follows)."""
         status = self.controller.queue_status(session.env.uniqueid)
-        if status is None:
+        if status is None or waiting.done():
             return ""
         position, estimate = status
         prompt = position_prompt(position, estimate)
@@ -96,12 +105,42 @@ class WaitingRoom:
             estimate_s=round(estimate) if estimate is not None else None,
         )  # fmt: skip
         await session.set_music(False)
-        key = await session.stream_file(path, CHOICE_KEYS, reply_timeout=seconds + REPLY_MARGIN_S)
-        self.controller.keys.consumed(session.env.uniqueid, key)
-        if not key and self._choices_offered() and _long_wait(estimate):
-            key = await self._play(session, qc.OPTIONS, CHOICE_KEYS, music_after=False)
-        await session.set_music(True)
+        key = await self._until_offer(session, path, seconds, waiting)
+        if not key and not waiting.done() and self._choices_offered() and _long_wait(estimate):
+            key = await self._announce_prompt(session, qc.OPTIONS, waiting)
+        if not waiting.done():
+            await session.set_music(True)
         return key
+
+    async def _announce_prompt(
+        self, session: AgiSession, prompt: Prompt, waiting: asyncio.Future[Offer]
+    ) -> str:
+        self._step(session, StepKind.IVR_PROMPT, prompt=prompt.name)
+        path, seconds = self.config.prompt_path(prompt), self.config.prompt_seconds(prompt)
+        return await self._until_offer(session, path, seconds, waiting)
+
+    async def _until_offer(
+        self, session: AgiSession, path: str, seconds: float, waiting: asyncio.Future[Offer]
+    ) -> str:
+        """Play an announcement while waiting; if the offer arrives first, stop it, so the offer
+        does not wait for its end. Returns a choice key pressed, or ""."""
+        playing = asyncio.ensure_future(
+            session.control_stream_file(path, CHOICE_KEYS, reply_timeout=seconds + REPLY_MARGIN_S)
+        )
+        try:
+            await asyncio.wait((playing, waiting), return_when=asyncio.FIRST_COMPLETED)
+            if not playing.done():
+                await self._stop_playback(session)
+            key = await playing
+        finally:
+            playing.cancel()  # only if still playing: this wait itself was cancelled
+        self.controller.keys.consumed(session.env.uniqueid, key)
+        return key
+
+    async def _stop_playback(self, session: AgiSession) -> None:
+        env = session.env
+        if not env.channel or not await self.playback.stop(env.channel):
+            log.info("call %s: the announcement plays out before the offer", env.uniqueid)
 
     def _choices_offered(self) -> bool:
         return self.controller.callbacks is not None or self.config.message_dir is not None
@@ -232,9 +271,7 @@ class WaitingRoom:
 
 
 def _long_wait(estimate_s: float | None) -> bool:
-    """Worth offering a callback or a message: the wait is long, or nobody can tell yet. (Every
-    announcement costs the caller a moment before an offer can reach them: FastAGI plays it
-    to the end.)"""
+    """Worth offering a callback or a message: the wait is long, or nobody can tell yet."""
     return estimate_s is None or estimate_s >= CHOICES_FROM_WAIT_S
 
 

@@ -21,7 +21,7 @@ import uvicorn
 
 from agi import FastAgiServer
 from ami import AmiClient
-from hotline.ami_bridge import AmiBridge, AmiDialer
+from hotline.ami_bridge import AmiBridge, AmiDialer, AmiPlayback
 from hotline.api import build_app
 from hotline.api_base import ApiContext
 from hotline.asterisk.layout import AsteriskLayout
@@ -97,17 +97,17 @@ class ControllerApp:
             message_host_dir=self.layout.host(self.layout.message_dir),
         )
         features = SeatFeatures(self.controller, self._agent_skills, self.prompt_path)
-        self.agi = FastAgiServer(
-            CallFlow(self.controller, flow_config, features),
-            host=s.agi_host,
-            port=s.agi_port,
-            on_reply=self.metrics.observe_agi_reply,
-        )
         self.ami = AmiClient(
             "127.0.0.1", s.ami_port,
             username=self.secrets.ami_username, secret=self.secrets.ami_secret,
             events="call,agent,dtmf",
         )  # fmt: skip
+        self.agi = FastAgiServer(
+            CallFlow(self.controller, flow_config, features, AmiPlayback(self.ami)),
+            host=s.agi_host,
+            port=s.agi_port,
+            on_reply=self.metrics.observe_agi_reply,
+        )
         self.bridge = AmiBridge(self.ami, self.controller)
         self.callbacks = self._callback_desk()
         self.metrics.watch_queues(self._queue_snapshots)

@@ -257,6 +257,14 @@ Call = Callable[[AgiSession], Coroutine[Any, Any, object]]
         ),
         (lambda s: s.stream_file("welcome"), b"200 result=0 endpos=8000", None, ""),
         (
+            lambda s: s.control_stream_file("place", "12"),
+            b"200 result=50 endpos=900",
+            b'CONTROL STREAM FILE "place" "12" "0"',
+            "2",
+        ),
+        # Stopped by AMI ControlPlayback (recorded from Asterisk 22): no key.
+        (lambda s: s.control_stream_file("place", "12"), b"200 result=0 endpos=1020", None, ""),
+        (
             lambda s: s.get_data("menu", 3000, 4),
             b"200 result=12 (timeout)",
             b'GET DATA "menu" "3000" "4"',
