@@ -13,7 +13,15 @@ from prometheus_client import CollectorRegistry
 # Commands whose reply comes only after audio has played or digits were awaited: their
 # "round trip" is the caller's time, not the link's.
 LONG_AGI_COMMANDS = frozenset(
-    {"GET DATA", "STREAM FILE", "WAIT FOR DIGIT", "RECORD FILE", "EXEC", "wait_for"}
+    {
+        "GET DATA",
+        "STREAM FILE",
+        "CONTROL STREAM FILE",
+        "WAIT FOR DIGIT",
+        "RECORD FILE",
+        "EXEC",
+        "wait_for",
+    }
 )
 
 SUMMARY_KEYS = (
