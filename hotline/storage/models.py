@@ -329,3 +329,7 @@ class HotTopicRow(Base):
     created_by: Mapped[str] = mapped_column(String(NAME_MAX))
     created_at: Mapped[datetime]
     cancelled_at: Mapped[datetime | None]
+
+
+# The knowledge base tables live in their own module; importing it registers them here.
+from hotline.storage import kb_models  # noqa: E402, F401

@@ -27,6 +27,7 @@ from hotline.storage.engine import (
 )
 from hotline.storage.errors import ConflictError, StorageError
 from hotline.storage.ivr_store import IvrStoreMixin
+from hotline.storage.kb_store import KbStoreMixin
 from hotline.storage.records import (
     AgentRecord,
     AgentStateChange,
@@ -47,7 +48,7 @@ log = logging.getLogger(__name__)
 _SCHEMA_SQLSTATES = {"42P01", "42703"}
 
 
-class Store(IvrStoreMixin):
+class Store(IvrStoreMixin, KbStoreMixin):
     """Calls, agents, seats, skills, agent sessions, agent state changes and API tokens."""
 
     def __init__(self, url: URL, engine: Engine) -> None:
