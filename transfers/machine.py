@@ -224,8 +224,9 @@ def handle(transfer: WindowTransfer, event: WindowEvent, settings: WindowSetting
             "transfer %s: %s timer no longer running, ignored", transfer.case.case_id, event.timer
         )
         return Decision(transfer, ())
-    transfer = _observe(transfer, event)
-    decision = _apply(transfer, event.key, event.at, settings, event)
+    observed = _observe(transfer, event)
+    noted = observed.agent_present != transfer.agent_present
+    decision = _apply(observed, event.key, event.at, settings, event, noted=noted)
     if decision.transfer.state is S.CONFERENCE and not decision.transfer.agent_present:
         chained = _apply(decision.transfer, K.AGENT_LEFT, event.at, settings)
         return Decision(chained.transfer, (*decision.effects, *chained.effects))
@@ -255,15 +256,16 @@ def _observe(transfer: WindowTransfer, event: WindowEvent) -> WindowTransfer:
 
 def _apply(
     transfer: WindowTransfer, key: Key, now: datetime, settings: WindowSettings,
-    event: WindowEvent | None = None,
+    event: WindowEvent | None = None, *, noted: bool = False,
 ) -> Decision:  # fmt: skip
+    """``noted``: the event changed a fact (the agent gone) worth a step even without a move."""
     old = transfer.state
     new = next_state(transfer, key)
     log.info("transfer %s: %s -[%s]-> %s", transfer.case.case_id, old, key, new)
     reason = _reason(key, event) if new in TERMINAL and new is not old else transfer.reason
     moved = dataclasses.replace(transfer, state=new, reason=reason)
     effects = _effects(moved, old, key, now=now, settings=settings, event=event)
-    if new is old and not effects and key is not K.AGENT_HUNG_UP:
+    if new is old and not effects and not noted:
         return Decision(moved, ())
     step = Step(now, old, key, new)
     moved = dataclasses.replace(moved, steps=(*moved.steps, step))
