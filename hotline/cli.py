@@ -9,19 +9,22 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 
-from hotline import cli_ivr
+from hotline import cli_ivr, cli_kb
 from hotline.asterisk.instance import AsteriskError, AsteriskInstance
 from hotline.asterisk.layout import AsteriskLayout, chroot_layout, system_layout
 from hotline.asterisk.provision import ProvisionError, system_asterisk_version
+from hotline.knowledge import KnowledgeBaseNotReady
 from hotline.prompts import PromptError
 from hotline.secrets import SecretsError
 from hotline.settings import Settings, SettingsError, load_settings
 from hotline.storage import Role, StorageError, Store
 from ivr.flow_yaml import FlowError
+from kb.corpus import CorpusError
+from kb.evaluate import QuestionsError
 
 EXPECTED_ERRORS = (
     SettingsError, ProvisionError, AsteriskError, StorageError, SecretsError, PromptError,
-    FlowError, OSError,
+    FlowError, CorpusError, QuestionsError, KnowledgeBaseNotReady, OSError,
 )  # fmt: skip
 
 
@@ -29,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     # The demo speaks through its progress line; its log shows warnings unless asked for more.
-    quiet = getattr(args, "handler", None) in (_demo, _load)
+    quiet = getattr(args, "handler", None) in (_demo, _load, _kb)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING if quiet else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -84,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     agent.add_argument("code", nargs="?", default="")
     agent.add_argument("--name", default="")
     cli_ivr.add_arguments(add("ivr", _ivr, "check an IVR flow file, list its paths, report"))
+    cli_kb.add_arguments(add("kb", _kb, "the policy knowledge base: import, search, eval"))
     token = add("token", _token, "create or revoke API tokens")
     token.add_argument("action", choices=["create", "revoke"])
     token.add_argument("name")
@@ -200,6 +204,14 @@ def _ivr(settings: Settings, args: argparse.Namespace) -> int:
     store = _store(settings)
     try:
         return cli_ivr.run(settings, args, store)
+    finally:
+        store.close()
+
+
+def _kb(settings: Settings, args: argparse.Namespace) -> int:
+    store = _store(settings)
+    try:
+        return cli_kb.run(settings, args, store)
     finally:
         store.close()
 
