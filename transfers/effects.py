@@ -173,9 +173,30 @@ class Publish:
     event: TransferEvent
 
 
+@dataclass(frozen=True)
+class DeliverOrder:
+    """Put the order (at ``version``) in the outbox for ``destination``: an MQTT topic or the
+    office's webhook URL (transfers/outbox.py decides attempts, backoff and dead letters)."""
+
+    number: str
+    version: int
+    destination: str
+
+
+@dataclass(frozen=True)
+class ScheduleFollowUp:
+    """A follow-up call (回访) to the caller once the order is resolved."""
+
+    number: str
+    case_id: str
+    caller_number: str
+    due_at: datetime
+    latest_at: datetime
+
+
 Effect = (
     PlayHold | DialWindow | CancelWindow | PlayBriefing | JoinConference | RemoveFromConference
     | EndConference | ReturnToAgent | ReturnToQueue | ReleaseAgent | DeliverToQueue
     | DeliverToAgent | Consult | CancelConsult | Bridge | StartTimer | CancelTimer | Record
-    | Publish
+    | Publish | DeliverOrder | ScheduleFollowUp
 )  # fmt: skip
