@@ -108,4 +108,6 @@ def _parse_date(value: str, name: str, where: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise CorpusError(f"{where}: field {name!r} is not a date 'YYYY-MM-DD': {value!r}") from None
+        raise CorpusError(
+            f"{where}: field {name!r} is not a date 'YYYY-MM-DD': {value!r}"
+        ) from None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,10 +19,12 @@ import numpy.typing as npt
 
 from kb import index_files, ranking
 from kb.corpus import CorpusError, Provision
+from kb.index_files import IndexLoadError
 from kb.normalise import normalise_texts
 from kb.postings import Postings
 from kb.query import QueryPlan, analyse
 from kb.ranking import RankContext
+from kb.table import ProvisionTable
 from kb.terms import corpus_terms
 from kb.vocabulary import CATEGORIES, Vocabulary, load_vocabulary
 
@@ -66,7 +68,8 @@ class SearchIndex:
 
     def __init__(
         self,
-        provisions: list[Provision],
+        table: ProvisionTable,
+        *,
         body: Postings,
         titles: Postings,
         chapters: Postings,
@@ -74,14 +77,14 @@ class SearchIndex:
         fingerprint: str,
         vocabulary: Vocabulary | None = None,
     ) -> None:
-        self.provisions = provisions
+        self.table = table
         self.body = body
         self.titles = titles
         self.chapters = chapters
         self.fields = fields
         self.fingerprint = fingerprint
         self.vocabulary = vocabulary or load_vocabulary()
-        self._positions = {p.id: position for position, p in enumerate(provisions)}
+        self._positions = {pid: position for position, pid in enumerate(table.ids)}
 
     @classmethod
     def build(
@@ -94,7 +97,9 @@ class SearchIndex:
         items = _collect(provisions, progress)
         texts = normalise_texts([p.text for p in items])
         body = Postings.build(*corpus_terms(texts))
-        law_of, titles = _owners([p.law_id or p.law_title for p in items], [p.law_title for p in items])
+        law_of, titles = _owners(
+            [p.law_id or p.law_title for p in items], [p.law_title for p in items]
+        )
         chapter_of, chapter_texts = _owners(
             [f"{p.law_id}\n{p.chapter}" for p in items], [p.chapter for p in items]
         )
@@ -110,7 +115,15 @@ class SearchIndex:
         chapter_postings = Postings.build(*corpus_terms(normalise_texts(chapter_texts)))
         if progress is not None:
             progress(len(items))
-        return cls(items, body, title_postings, chapter_postings, fields, fingerprint(items), vocabulary)
+        return cls(
+            ProvisionTable.from_provisions(items),
+            body=body,
+            titles=title_postings,
+            chapters=chapter_postings,
+            fields=fields,
+            fingerprint=fingerprint(items),
+            vocabulary=vocabulary,
+        )
 
     def save(self, directory: Path) -> None:
         arrays = {
@@ -118,28 +131,36 @@ class SearchIndex:
             **self.titles.arrays("title_"),
             **self.chapters.arrays("chapter_"),
             **self.fields.arrays(),
+            **self.table.arrays(),
         }
-        index_files.save(directory, self.provisions, arrays, self.fingerprint)
+        index_files.save(directory, self.table.header(), arrays, self.fingerprint)
 
     @classmethod
     def load(cls, directory: Path, *, vocabulary: Vocabulary | None = None) -> SearchIndex:
-        provisions, arrays, stored_fingerprint = index_files.load(directory)
-        return cls(
-            provisions,
-            Postings.from_arrays(arrays, "body_"),
-            Postings.from_arrays(arrays, "title_"),
-            Postings.from_arrays(arrays, "chapter_"),
-            Fields.from_arrays(arrays),
-            stored_fingerprint,
-            vocabulary,
-        )
+        header, arrays, stored_fingerprint = index_files.load(directory)
+        try:
+            return cls(
+                ProvisionTable.from_saved(header, arrays),
+                body=Postings.from_arrays(arrays, "body_"),
+                titles=Postings.from_arrays(arrays, "title_"),
+                chapters=Postings.from_arrays(arrays, "chapter_"),
+                fields=Fields.from_arrays(arrays),
+                fingerprint=stored_fingerprint,
+                vocabulary=vocabulary,
+            )
+        except (KeyError, ValueError, TypeError) as error:
+            raise IndexLoadError(f"{directory}: incomplete index ({error}); rebuild it") from None
 
     def __len__(self) -> int:
-        return len(self.provisions)
+        return len(self.table)
 
     def get(self, provision_id: str) -> Provision | None:
         position = self._positions.get(provision_id)
-        return None if position is None else self.provisions[position]
+        return None if position is None else self.table.provision(position)
+
+    def provisions(self) -> Iterator[Provision]:
+        """Every indexed provision, in index order."""
+        return iter(self.table)
 
     def plan(self, query: str) -> QueryPlan:
         return analyse(query, self.vocabulary)
@@ -163,9 +184,12 @@ class SearchIndex:
         self, plan: QueryPlan, context: RankContext
     ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]:
         relevance = self.body.score(plan.keys, plan.weights)
-        relevance += ranking.TITLE_WEIGHT * self.titles.score(plan.keys, plan.weights)[self.fields.law]
         relevance += (
-            ranking.CHAPTER_WEIGHT * self.chapters.score(plan.keys, plan.weights)[self.fields.chapter]
+            ranking.TITLE_WEIGHT * self.titles.score(plan.keys, plan.weights)[self.fields.law]
+        )
+        relevance += (
+            ranking.CHAPTER_WEIGHT
+            * self.chapters.score(plan.keys, plan.weights)[self.fields.chapter]
         )
         candidates = np.flatnonzero(relevance > 0)
         fields = self.fields
@@ -180,7 +204,10 @@ class SearchIndex:
         return candidates[keep], scores[keep]
 
     def _apply_hit_rates(
-        self, candidates: npt.NDArray[np.intp], scores: npt.NDArray[np.float32], context: RankContext
+        self,
+        candidates: npt.NDArray[np.intp],
+        scores: npt.NDArray[np.float32],
+        context: RankContext,
     ) -> None:
         if not context.hit_rates:
             return
@@ -191,8 +218,15 @@ class SearchIndex:
                 scores[slot[position]] *= ranking.hit_rate_factor(rate)
 
     def _hit(self, position: int, score: float) -> Hit:
-        p = self.provisions[position]
-        return Hit(p.id, p.law_title, p.article_no, p.category, p.level, round(score, 6))
+        field = self.table.field
+        return Hit(
+            id=self.table.ids[position],
+            law_title=field(position, "law_title"),
+            article_no=field(position, "article_no"),
+            category=field(position, "category"),
+            level=field(position, "level"),
+            score=round(score, 6),
+        )
 
 
 def fingerprint(provisions: Iterable[Provision]) -> str:
@@ -204,7 +238,9 @@ def fingerprint(provisions: Iterable[Provision]) -> str:
     return digest.hexdigest()
 
 
-def _collect(provisions: Iterable[Provision], progress: Callable[[int], None] | None) -> list[Provision]:
+def _collect(
+    provisions: Iterable[Provision], progress: Callable[[int], None] | None
+) -> list[Provision]:
     items: list[Provision] = []
     seen: set[str] = set()
     for provision in provisions:
@@ -235,9 +271,6 @@ def _category_codes(provisions: list[Provision]) -> npt.NDArray[np.int16]:
 
 
 def _top(scores: npt.NDArray[np.float32], top: int) -> npt.NDArray[np.intp]:
-    if len(scores) > top:
-        part = np.argpartition(-scores, top - 1)[:top]
-    else:
-        part = np.arange(len(scores))
+    part = np.argpartition(-scores, top - 1)[:top] if len(scores) > top else np.arange(len(scores))
     order: npt.NDArray[np.intp] = part[np.argsort(-scores[part], kind="stable")]
     return order

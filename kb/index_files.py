@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -39,8 +38,18 @@ COLUMNS = (
     "effective_from",
     "effective_to",
 )
-_SHARED = frozenset({"law_id", "law_title", "category", "law_category", "domain", "level",
-                     "chapter", "version_date"})
+_SHARED = frozenset(
+    {
+        "law_id",
+        "law_title",
+        "category",
+        "law_category",
+        "domain",
+        "level",
+        "chapter",
+        "version_date",
+    }
+)
 
 
 class IndexLoadError(ValueError):
@@ -54,41 +63,43 @@ def provision_row(provision: Provision) -> list[str]:
 
 def save(
     directory: Path,
-    provisions: list[Provision],
+    header: dict[str, Any],
     arrays: dict[str, npt.NDArray[np.generic]],
     fingerprint: str,
 ) -> None:
+    """Write the index files; meta.json last, so a partial save is never taken for an index."""
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / META).unlink(missing_ok=True)  # the directory is invalid until meta is back
-    rows = {"columns": list(COLUMNS), "rows": [provision_row(p) for p in provisions]}
-    _write(directory / PROVISIONS, json.dumps(rows, ensure_ascii=False).encode("utf-8"))
+    (directory / META).unlink(missing_ok=True)
+    _write(directory / PROVISIONS, json.dumps(header, ensure_ascii=False).encode("utf-8"))
     with (directory / f"{ARRAYS}.tmp").open("wb") as out:
         np.savez(out, **arrays)  # type: ignore[arg-type]
     os.replace(directory / f"{ARRAYS}.tmp", directory / ARRAYS)
     meta = {
         "format_version": FORMAT_VERSION,
         "fingerprint": fingerprint,
-        "provisions": len(provisions),
+        "provisions": len(header["ids"]),
         "sha256": {name: _sha256(directory / name) for name in (ARRAYS, PROVISIONS)},
     }
     _write(directory / META, json.dumps(meta, indent=2).encode("utf-8"))
 
 
-def load(directory: Path) -> tuple[list[Provision], dict[str, npt.NDArray[np.generic]], str]:
+def load(directory: Path) -> tuple[dict[str, Any], dict[str, npt.NDArray[np.generic]], str]:
+    """The header, the arrays and the fingerprint of a saved index, checked."""
     meta = _read_meta(directory)
     for name, expected in meta["sha256"].items():
         if _sha256(directory / name) != expected:
-            raise IndexLoadError(f"{directory / name}: corrupt (checksum differs); rebuild the index")
+            raise IndexLoadError(
+                f"{directory / name}: corrupt (checksum differs); rebuild the index"
+            )
     try:
         with np.load(directory / ARRAYS, allow_pickle=False) as stored:
             arrays = {name: stored[name] for name in stored.files}
-        table = json.loads((directory / PROVISIONS).read_text(encoding="utf-8"))
-        provisions = _provisions(table)
-    except (OSError, ValueError, KeyError, TypeError) as error:
+        header = json.loads((directory / PROVISIONS).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
         raise IndexLoadError(f"{directory}: unreadable index ({error}); rebuild it") from None
-    if len(provisions) != meta["provisions"]:
-        raise IndexLoadError(f"{directory}: {len(provisions)} provisions, meta says {meta['provisions']}")
-    return provisions, arrays, str(meta["fingerprint"])
+    if not isinstance(header, dict) or len(header.get("ids", ())) != meta["provisions"]:
+        raise IndexLoadError(f"{directory}: provisions do not match meta.json; rebuild the index")
+    return header, arrays, str(meta["fingerprint"])
 
 
 def _read_meta(directory: Path) -> dict[str, Any]:
@@ -102,31 +113,12 @@ def _read_meta(directory: Path) -> dict[str, Any]:
     if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
         found = meta.get("format_version") if isinstance(meta, dict) else None
         raise IndexLoadError(
-            f"{path}: index format {found!r}, this version reads {FORMAT_VERSION}; rebuild the index"
+            f"{path}: index format {found!r}, this version reads {FORMAT_VERSION}; rebuild it"
         )
     for name in (ARRAYS, PROVISIONS):
         if not (directory / name).is_file():
             raise IndexLoadError(f"{directory}: {name} missing; rebuild the index")
     return meta
-
-
-def _provisions(table: dict[str, Any]) -> list[Provision]:
-    if table.get("columns") != list(COLUMNS):
-        raise ValueError("unexpected provision columns")
-    shared = [name in _SHARED for name in COLUMNS]
-    result = []
-    for row in table["rows"]:
-        values = [sys.intern(v) if s else v for v, s in zip(row, shared, strict=True)]
-        record = dict(zip(COLUMNS, values, strict=True))
-        effective_from, effective_to = record.pop("effective_from"), record.pop("effective_to")
-        result.append(
-            Provision(
-                **record,
-                effective_from=date.fromisoformat(effective_from) if effective_from else None,
-                effective_to=date.fromisoformat(effective_to) if effective_to else None,
-            )
-        )
-    return result
 
 
 def _write(path: Path, data: bytes) -> None:

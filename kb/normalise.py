@@ -49,7 +49,7 @@ def normalise_texts(texts: Sequence[str]) -> list[str]:
     joined = _JOIN.join(text.replace(_JOIN, "") for text in texts)
     folded = _fold_width(joined).split("\n")
     composed = [_nfkc(_clean(text)) for text in folded]
-    converted = _converter().convert("\n".join(composed)).casefold().split("\n")
+    converted: list[str] = str(_converter().convert("\n".join(composed))).casefold().split("\n")
     if len(converted) != len(texts):  # the converter's dictionaries hold no newline
         raise AssertionError("script conversion changed the number of texts")
     return converted
@@ -67,7 +67,22 @@ def _clean(text: str) -> str:
     return "".join(char for char in text if unicodedata.category(char) not in _DROPPED_CATEGORIES)
 
 
+_FOLD = str.maketrans(
+    {
+        **{
+            chr(code): chr(code - _FULL_TO_HALF)
+            for code in range(_FULL_WIDTH_FIRST, _FULL_WIDTH_LAST + 1)
+        },
+        **dict.fromkeys(_WHITESPACE, " "),
+        _JOIN: "\n",
+    }
+)
+_SHORT = 2048  # below this many characters a translate table beats numpy's fixed cost
+
+
 def _fold_width(text: str) -> str:
+    if len(text) < _SHORT:
+        return text.translate(_FOLD)
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).copy()
     full = (codes >= _FULL_WIDTH_FIRST) & (codes <= _FULL_WIDTH_LAST)
     codes[full] -= _FULL_TO_HALF

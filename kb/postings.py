@@ -36,7 +36,9 @@ class Postings:
     doc_count: int
 
     @classmethod
-    def build(cls, keys: Keys, owners: npt.NDArray[np.int64], lengths: npt.NDArray[np.int64]) -> Postings:
+    def build(
+        cls, keys: Keys, owners: npt.NDArray[np.int64], lengths: npt.NDArray[np.int64]
+    ) -> Postings:
         """From every term occurrence (key, owning document) and each document's length."""
         doc_count = len(lengths)
         if doc_count >= MAX_DOCS:

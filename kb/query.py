@@ -27,6 +27,11 @@ EXPANSION_WEIGHT = 0.7
 """A character pair of a statutory phrase that a matched colloquial phrase stands for."""
 
 
+EXPANSION_BUDGET = 6
+"""An entry's statutory phrases share the weight of this many character pairs: a long phrase
+(提前三十日以书面形式通知用人单位) must not outweigh everything else the caller said."""
+
+
 @dataclass(frozen=True, slots=True)
 class QueryPlan:
     text: str  # normalised query
@@ -49,8 +54,7 @@ def analyse(query: str, vocabulary: Vocabulary) -> QueryPlan:
     _add_text(weights, vocabulary.strip_fillers(_mask(text, matches)), RAW_BIGRAM_WEIGHT)
     for match in matches:
         _add_text(weights, match.phrase, SURFACE_WEIGHT, unigrams=False)
-        for phrase in match.entry.law:
-            _add_text(weights, phrase, EXPANSION_WEIGHT, unigrams=False)
+        _add_expansion(weights, match.entry.law)
     keys = np.fromiter(weights.keys(), dtype=np.int64, count=len(weights))
     values = np.fromiter(weights.values(), dtype=np.float32, count=len(weights))
     return QueryPlan(text, keys, values, _categories(matches))
@@ -63,13 +67,24 @@ def _mask(text: str, matches: list[Match]) -> str:
     return "".join(pieces)
 
 
-def _add_text(weights: dict[int, float], text: str, weight: float, *, unigrams: bool = True) -> None:
+def _add_text(
+    weights: dict[int, float], text: str, weight: float, *, unigrams: bool = True
+) -> None:
     unigram_keys, bigram_keys = text_keys(text)
     for key in bigram_keys.tolist():
         weights[key] = max(weights.get(key, 0.0), weight)
     if unigrams:
         for key in unigram_keys.tolist():
             weights[key] = max(weights.get(key, 0.0), weight * RAW_UNIGRAM_WEIGHT)
+
+
+def _add_expansion(weights: dict[int, float], phrases: tuple[str, ...]) -> None:
+    keys = set()
+    for phrase in phrases:
+        keys.update(text_keys(phrase)[1].tolist())
+    weight = EXPANSION_WEIGHT * min(1.0, EXPANSION_BUDGET / max(len(keys), 1))
+    for key in keys:
+        weights[key] = max(weights.get(key, 0.0), weight)
 
 
 def _categories(matches: list[Match]) -> dict[str, float]:

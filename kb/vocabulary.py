@@ -65,8 +65,15 @@ class Match:
 class Vocabulary:
     """Validated entries plus lookup tables for matching; immutable after construction."""
 
-    __slots__ = ("_by_phrase", "_filler_lengths", "_fillers", "_lengths", "entries", "fillers",
-                 "fingerprint")
+    __slots__ = (
+        "_by_phrase",
+        "_filler_lengths",
+        "_fillers",
+        "_lengths",
+        "entries",
+        "fillers",
+        "fingerprint",
+    )
 
     def __init__(self, entries: tuple[Entry, ...], fillers: tuple[str, ...], fingerprint: str):
         self.entries = entries
@@ -176,7 +183,9 @@ class _Reader:
         for group_node in node.value:
             group = self.mapping(group_node, "a group")
             category = self.category(self.need(group, "category", group_node))
-            for key_node, value_node in self.mapping(self.need(group, "terms", group_node), "terms").items():
+            for key_node, value_node in self.mapping(
+                self.need(group, "terms", group_node), "terms"
+            ).items():
                 yield self.entry(key_node, value_node, category)
 
     def category(self, node: yaml.Node) -> str | None:
@@ -188,7 +197,9 @@ class _Reader:
         return value
 
     def entry(self, say_text: str, law_node: yaml.Node, category: str | None) -> Entry:
-        law_text = "" if law_node.tag.endswith(":null") else self.scalar(law_node, "statutory terms")
+        law_text = (
+            "" if law_node.tag.endswith(":null") else self.scalar(law_node, "statutory terms")
+        )
         say = _phrases(say_text)
         if not say:
             raise self.error(law_node, "an entry needs at least one colloquial phrase")
