@@ -172,9 +172,7 @@ def test_given_the_agent_gone_while_the_target_rings_when_it_answers_then_caller
     assert not any(isinstance(e, ReleaseAgent) for e in decision.effects)
 
 
-def test_given_the_agent_gone_when_the_target_does_not_answer_then_the_caller_is_queued() -> (
-    None
-):
+def test_given_the_agent_gone_when_the_target_does_not_answer_then_the_caller_is_queued() -> None:
     decision = run(warm_in(H.CALLER_ON_HOLD), HK.AGENT_HUNG_UP, HK.TARGET_NO_ANSWER)
     assert decision.handoff.state is H.RETURNED_TO_QUEUE
     assert ReturnToQueue(CALLER, "general", "target_no_answer", CASE) in decision.effects
