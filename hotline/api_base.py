@@ -13,7 +13,9 @@ from fastapi import Request
 
 from hotline.controller import Controller
 from hotline.flow_library import FlowLibrary
+from hotline.knowledge import KnowledgeBase
 from hotline.metrics import Metrics
+from hotline.screen_pops import ScreenPops
 from hotline.storage import Role, Store, TokenRecord
 
 RANK = {Role.AGENT: 1, Role.SUPERVISOR: 2, Role.ADMIN: 3}
@@ -39,6 +41,8 @@ class ApiContext:
     asterisk_path: Callable[[str], Path] = Path
     """The host path of a file Asterisk wrote (a voice message), from Asterisk's view of it."""
     flows: FlowLibrary | None = None
+    knowledge: KnowledgeBase | None = None
+    screen_pops: ScreenPops | None = None
 
 
 class TokenVerifier:

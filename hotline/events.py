@@ -159,6 +159,53 @@ class FlowChanged(Event):
     comment: str
 
 
+@dataclass(frozen=True)
+class PreviousCall:
+    at: str
+    queue: str
+    outcome: str
+    agent: str
+    disposition: str
+
+
+@dataclass(frozen=True)
+class PoppedEntry:
+    id: str
+    law_title: str
+    article_no: str
+    category: str
+    excerpt: str
+    hit_rate: float
+
+
+@dataclass(frozen=True)
+class ScreenPop(Event):
+    """What the agent offered a call sees at once: who calls (number masked: the full number
+    is on the authenticated API), what they chose in the IVR, their previous calls, and the
+    policy entries for the topic, the most used first. ``offered_at`` is the offer's time;
+    ``assembled_ms`` how long the controller took from it."""
+
+    topic_template: ClassVar[str] = "agents/{agent}/screen-pop"
+    agent: str
+    call_id: str
+    seat: str
+    caller_number: str
+    masked_id: str | None
+    queue: str
+    ivr_topic: str
+    ivr_path: tuple[str, ...]
+    previous_calls: tuple[PreviousCall, ...]
+    entries: tuple[PoppedEntry, ...]
+    kb_ready: bool
+    offered_at: datetime
+    assembled_ms: float
+
+    def payload(self) -> dict[str, Any]:
+        data = super().payload()
+        data["offered_at"] = self.offered_at.isoformat()
+        return data
+
+
 ALL_EVENTS: tuple[type[Event], ...] = (
     CallArrived,
     CallIvrStep,
@@ -173,4 +220,5 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     MessageLeft,
     SurveyAnswered,
     FlowChanged,
+    ScreenPop,
 )

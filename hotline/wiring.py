@@ -2,7 +2,8 @@
 
 Asterisk ──FastAGI──▶ agi.FastAgiServer ──▶ CallFlow ──▶ Controller ──▶ queues.Router (pure)
          ──AMI──────▶ ami.AmiClient ──▶ AmiBridge ──┘        │
-                                                            ├──▶ EventHub ──▶ MQTT, metrics
+                                                            ├──▶ EventHub ──▶ MQTT, metrics,
+                                                            │      ScreenPops ──▶ KnowledgeBase
                                                             └──▶ StoreRecorder ──▶ Store
 HTTP ──▶ api (FastAPI) ──▶ Controller, Store
 """
@@ -14,8 +15,9 @@ import contextlib
 import logging
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import uvicorn
 
@@ -31,15 +33,17 @@ from hotline.callback_desk import CallbackDesk
 from hotline.controller import Controller
 from hotline.flow_library import FlowLibrary
 from hotline.ivr_facts import IvrFacts
+from hotline.knowledge import KnowledgeBase
 from hotline.metrics import Metrics, QueueSnapshot
 from hotline.prompts import DynamicPrompts, PromptFiles, prompt_seconds, prompt_stem
 from hotline.recorder import StoreRecorder
 from hotline.repeat_callers import RepeatCallers
 from hotline.routing_policy import routing_policy
+from hotline.screen_pops import ScreenPops
 from hotline.seat_features import SeatFeatures
 from hotline.secrets import Secrets
 from hotline.settings import Settings
-from hotline.storage import Store
+from hotline.storage import StorageError, Store
 from ivr.interpreter import BookCallback
 from ivr.phone_numbers import parse_callback_number
 from ivr.prompt import Prompt
@@ -49,6 +53,8 @@ from queues.router import Router, RoutingError
 log = logging.getLogger("hotline.wiring")
 
 HANDLE_TIME_HISTORY = timedelta(days=7)
+KB_REFRESH_S = 60.0
+"""How often the controller checks whether imports or effective dates changed what is in force."""
 
 
 @dataclass
@@ -68,6 +74,7 @@ class ControllerApp:
         self.mqtt = MqttPublisher(s.mqtt_url)
         self.hub = EventHub([self.mqtt, self.metrics, *self.extra_sinks])
         self.recorder = StoreRecorder(self.store)
+        self.knowledge = KnowledgeBase(self.store, s.state_dir / "kb", self._local_today)
         self.prompt_files = PromptFiles(self.layout.prompt_dir, self.layout.dirs.prompts)
         self.flows = FlowLibrary(self.store, s.ivr_flow, self.prompt_files.ensure, self._wall)
         shipped = self.flows.shipped_flow()
@@ -75,6 +82,8 @@ class ControllerApp:
             Router(routing_policy(s, shipped.queue_skills, tuple(shipped.skill_labels))),
             self.hub, self.recorder, timings=self.metrics,
         )  # fmt: skip
+        self.screen_pops = ScreenPops(self.controller, self.knowledge, self.store, self.hub)
+        self.hub.add(self.screen_pops)
         self.ivr_facts = IvrFacts(
             lambda: self.flows.current, self.store.active_hot_topic, self._ivr_clock, s.timezone
         )
@@ -137,6 +146,10 @@ class ControllerApp:
     def _wall() -> datetime:
         return datetime.now(UTC)
 
+    def _local_today(self) -> date:
+        """The day whose provisions are in force, in the hotline's own time zone."""
+        return datetime.now(ZoneInfo(self.settings.timezone)).date()
+
     def _book_out_of_hours(self, uniqueid: str, booking: BookCallback) -> bool:
         trace = self.controller.trace(uniqueid)
         due = self.ivr_facts.next_opening(booking.schedule)
@@ -191,6 +204,7 @@ class ControllerApp:
         self._spawn("ami-events", self.bridge.consume(self.ami.subscribe()))
         self._spawn("mqtt", self.mqtt.run())
         self._spawn("recorder", self.recorder.run())
+        self._spawn("knowledge", self._keep_knowledge_current())
         if self.serve_http:
             self._start_http()
         await self.agi.start()
@@ -209,6 +223,18 @@ class ControllerApp:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
         self.store.close()
+
+    async def _keep_knowledge_current(self) -> None:
+        """Load the knowledge base in the background (searches answer 503 until it is ready,
+        calls are never held up), then follow imports and effective dates as they change."""
+        marks = await asyncio.to_thread(self.knowledge.load_marks, self._wall())
+        log.info("knowledge base: %d marks read for hit rates", marks)
+        while True:
+            try:
+                await asyncio.to_thread(self.knowledge.refresh)
+            except StorageError as exc:
+                log.warning("knowledge base not refreshed (the store failed): %s", exc)
+            await asyncio.sleep(KB_REFRESH_S)
 
     def _prepare_store(self) -> None:
         self.store.check()
@@ -253,6 +279,8 @@ class ControllerApp:
             health=self.health,
             asterisk_path=self.layout.host,
             flows=self.flows,
+            knowledge=self.knowledge,
+            screen_pops=self.screen_pops,
         )
         config = uvicorn.Config(
             build_app(context),

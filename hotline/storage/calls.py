@@ -65,6 +65,16 @@ def load_call(session: Session, uniqueid: str) -> CallRecord | None:
     return None if row is None else _to_record(row)
 
 
+def calls_from(session: Session, number: str, before: datetime, limit: int) -> list[CallRecord]:
+    """The caller's previous calls, newest first (the screen-pop shows them)."""
+    statement = (
+        _select_calls()
+        .where(CallRow.caller_number == number, CallRow.arrived_at < before)
+        .order_by(CallRow.arrived_at.desc(), CallRow.id.desc())
+    )
+    return [_to_record(row) for row in session.scalars(statement.limit(limit))]
+
+
 def load_calls(session: Session, since: datetime | None, limit: int) -> list[CallRecord]:
     """Newest first, so a call log shows the latest calls without paging."""
     statement = _select_calls().order_by(CallRow.arrived_at.desc(), CallRow.id.desc())

@@ -104,7 +104,10 @@ class CallRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     uniqueid: Mapped[str] = mapped_column(String(CALL_TEXT_LIMITS["uniqueid"]), unique=True)
     linkedid: Mapped[str] = mapped_column(String(CALL_TEXT_LIMITS["linkedid"]), index=True)
-    caller_number: Mapped[str] = mapped_column(String(CALL_TEXT_LIMITS["caller_number"]))
+    # "this caller's previous calls" for the screen-pop
+    caller_number: Mapped[str] = mapped_column(
+        String(CALL_TEXT_LIMITS["caller_number"]), index=True
+    )
     caller_name: Mapped[str] = mapped_column(String(CALL_TEXT_LIMITS["caller_name"]))
     dialed: Mapped[str] = mapped_column(String(CALL_TEXT_LIMITS["dialed"]))
     arrived_at: Mapped[datetime] = mapped_column(index=True)
@@ -280,7 +283,10 @@ class VoiceMessageRow(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_uniqueid: Mapped[str] = mapped_column(String(CALL_TEXT_LIMITS["uniqueid"]), unique=True)
-    caller_number: Mapped[str] = mapped_column(String(CALL_TEXT_LIMITS["caller_number"]))
+    # "this caller's previous calls" for the screen-pop
+    caller_number: Mapped[str] = mapped_column(
+        String(CALL_TEXT_LIMITS["caller_number"]), index=True
+    )
     queue: Mapped[str] = mapped_column(String(CALL_TEXT_LIMITS["queue"]))
     topic: Mapped[str] = mapped_column(String(CALL_TEXT_LIMITS["queue"]))
     audio: Mapped[str] = mapped_column(String(255))

@@ -107,6 +107,14 @@ class Store(IvrStoreMixin, KbStoreMixin):
         with self._read() as session:
             return calls.load_calls(session, since, limit)
 
+    def calls_from(self, number: str, before: datetime, limit: int = 5) -> list[CallRecord]:
+        """The number's calls that arrived before `before`, newest first."""
+        _require_limit(limit)
+        if not number:
+            return []
+        with self._read() as session:
+            return calls.calls_from(session, number, before, limit)
+
     def recent_answerers(self, since: datetime) -> list[tuple[str, str, datetime]]:
         """(caller number, agent, answered at) of the calls answered by an agent since then."""
         require_aware("since", since)

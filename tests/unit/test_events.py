@@ -20,8 +20,16 @@ def value_for(name: str, hint: object) -> object:
         return f"{name}-1"
     if hint is int:
         return 7
-    if hint == float | None:
+    if hint == float | None or hint is float:
         return 12.5
+    if hint is bool:
+        return True
+    if hint is datetime:
+        return AT
+    if typing.get_origin(hint) is tuple:
+        return ()
+    if hint == str | None:
+        return None
     assert hint == int | None, f"no sample value for {name}: {hint}"
     return None
 

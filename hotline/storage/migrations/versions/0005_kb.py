@@ -1,5 +1,6 @@
 """The knowledge base: versioned policy provisions and guidance entries, agents' marks (hit
-rates), and the questions no entry answered (gaps).
+rates), the questions no entry answered (gaps); and calls indexed by caller number, for the
+screen-pop's previous calls.
 
 Revision ID: 0005
 Revises: 0004
@@ -26,6 +27,7 @@ def text(name: str, length: int, *, nullable: bool = False) -> sa.Column[object]
 
 
 def upgrade() -> None:
+    op.create_index(op.f("ix_calls_caller_number"), "calls", ["caller_number"])
     op.create_table(
         "kb_provisions",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -93,3 +95,4 @@ def downgrade() -> None:
     op.drop_index("ix_kb_provisions_law_id", table_name="kb_provisions")
     op.drop_index(op.f("ix_kb_provisions_provision_id"), table_name="kb_provisions")
     op.drop_table("kb_provisions")
+    op.drop_index(op.f("ix_calls_caller_number"), table_name="calls")
