@@ -200,7 +200,10 @@ def parse_order_number(number: str) -> tuple[date, int]:
     match = _NUMBER.match(number)
     if match is None:
         raise ValueError(f"{number!r} is not an order number like WO-20261128-0042")
-    day = datetime.strptime(match.group(1), "%Y%m%d").date()
+    try:
+        day = datetime.strptime(match.group(1), "%Y%m%d").date()
+    except ValueError:
+        raise ValueError(f"{number!r} is not an order number: no day {match.group(1)}") from None
     return day, int(match.group(2))
 
 

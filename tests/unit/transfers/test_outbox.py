@@ -198,5 +198,5 @@ def test_only_a_dead_letter_is_replayed_and_only_a_pending_entry_is_tried() -> N
     ],
 )
 def test_an_impossible_retry_policy_is_refused(changes: dict[str, float]) -> None:
-    with pytest.raises(ValueError, match="jitter|delays"):
+    with pytest.raises(ValueError, match=r"jitter|delays"):
         RetryPolicy(**changes)  # type: ignore[arg-type]

@@ -193,7 +193,7 @@ def test_order_numbers_are_unique_for_distinct_days_and_sequences() -> None:
     "number", ["WO-2026112-0001", "wo-20261128-0001", "WO-20261128-01", "WO-20261399-0001"]
 )
 def test_a_malformed_order_number_is_refused(number: str) -> None:
-    with pytest.raises(ValueError, match="not an order number|does not match"):
+    with pytest.raises(ValueError, match="is not an order number"):
         parse_order_number(number)
 
 
