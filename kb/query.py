@@ -10,7 +10,7 @@ import numpy as np
 from kb.normalise import normalise_query
 from kb.postings import FloatArray
 from kb.terms import Keys, text_keys
-from kb.vocabulary import Match, Vocabulary
+from kb.vocabulary import Match, Vocabulary, load_vocabulary
 
 RAW_BIGRAM_WEIGHT = 1.0
 """A character pair the caller said (after fillers are removed): the unit of matching."""
@@ -58,6 +58,11 @@ def analyse(query: str, vocabulary: Vocabulary) -> QueryPlan:
     keys = np.fromiter(weights.keys(), dtype=np.int64, count=len(weights))
     values = np.fromiter(weights.values(), dtype=np.float32, count=len(weights))
     return QueryPlan(text, keys, values, _categories(matches))
+
+
+def classify(query: str, vocabulary: Vocabulary | None = None) -> str | None:
+    """The topic category a caller's question points to (for the screen-pop), or None."""
+    return analyse(query, vocabulary or load_vocabulary()).category
 
 
 def _mask(text: str, matches: list[Match]) -> str:

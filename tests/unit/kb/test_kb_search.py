@@ -4,7 +4,7 @@ import pytest
 
 from kb.corpus import Provision
 from kb.index import SearchIndex
-from kb.query import analyse
+from kb.query import analyse, classify
 from kb.vocabulary import load_vocabulary
 
 from .conftest import provision
@@ -84,6 +84,11 @@ def test_classify_suggests_a_category(
     sample_index: SearchIndex, query: str, category: str | None
 ) -> None:
     assert sample_index.classify(query) == category
+
+
+def test_module_level_classify_needs_no_index() -> None:
+    assert classify("工伤认定要多久") == "工伤"
+    assert classify("") is None
 
 
 def test_get_returns_the_provision_or_none(
