@@ -283,10 +283,7 @@ class VoiceMessageRow(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_uniqueid: Mapped[str] = mapped_column(String(CALL_TEXT_LIMITS["uniqueid"]), unique=True)
-    # "this caller's previous calls" for the screen-pop
-    caller_number: Mapped[str] = mapped_column(
-        String(CALL_TEXT_LIMITS["caller_number"]), index=True
-    )
+    caller_number: Mapped[str] = mapped_column(String(CALL_TEXT_LIMITS["caller_number"]))
     queue: Mapped[str] = mapped_column(String(CALL_TEXT_LIMITS["queue"]))
     topic: Mapped[str] = mapped_column(String(CALL_TEXT_LIMITS["queue"]))
     audio: Mapped[str] = mapped_column(String(255))
