@@ -62,8 +62,13 @@ class KnowledgeBase:
     def __init__(
         self, store: Store, cache_dir: Path, today: Callable[[], date], *,
         topics: TopicMap | None = None, rates: HitRates | None = None,
+        builder: Callable[[date], None] | None = None,
     ) -> None:  # fmt: skip
+        """`builder`, if given, builds and caches the index for a day elsewhere (the
+        controller uses a child process: building reads every provision at once, and the
+        memory that takes would stay with a long-running process)."""
         self.store = store
+        self.builder = builder
         self.cache_dir = cache_dir
         self.today = today
         self.topics = topics or shipped_topics()
@@ -82,13 +87,19 @@ class KnowledgeBase:
         """Make the index match what is in force today: load its cache, or build and cache it.
         Returns True if the index changed. One refresh at a time; others wait for it."""
         with self._build_lock:
-            fingerprint, rows = self.store.provisions_in_force(self.today())
+            today = self.today()
+            fingerprint, rows = self.store.provisions_in_force(today)
             if fingerprint == self.fingerprint and self.index is not None:
                 return False
             started = time.monotonic()
             self._building_since = started
             try:
-                index = self._cached(fingerprint) or self._build(fingerprint, rows, progress)
+                index = self._cached(fingerprint)
+                if index is None and self.builder is not None:
+                    self.builder(today)
+                    index = self._cached(fingerprint)
+                if index is None:
+                    index = self._build(fingerprint, rows, progress)
             finally:
                 self._building_since = None
             self.index, self.fingerprint = index, fingerprint

@@ -33,6 +33,7 @@ from hotline.callback_desk import CallbackDesk
 from hotline.controller import Controller
 from hotline.flow_library import FlowLibrary
 from hotline.ivr_facts import IvrFacts
+from hotline.kb_build import ChildBuilder
 from hotline.knowledge import KnowledgeBase
 from hotline.metrics import Metrics, QueueSnapshot
 from hotline.prompts import DynamicPrompts, PromptFiles, prompt_seconds, prompt_stem
@@ -74,7 +75,10 @@ class ControllerApp:
         self.mqtt = MqttPublisher(s.mqtt_url)
         self.hub = EventHub([self.mqtt, self.metrics, *self.extra_sinks])
         self.recorder = StoreRecorder(self.store)
-        self.knowledge = KnowledgeBase(self.store, s.state_dir / "kb", self._local_today)
+        self.knowledge = KnowledgeBase(
+            self.store, s.state_dir / "kb", self._local_today,
+            builder=ChildBuilder(s.resolved_database_url, s.state_dir / "kb"),
+        )  # fmt: skip
         self.prompt_files = PromptFiles(self.layout.prompt_dir, self.layout.dirs.prompts)
         self.flows = FlowLibrary(self.store, s.ivr_flow, self.prompt_files.ensure, self._wall)
         shipped = self.flows.shipped_flow()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from hotline.kb_build import ChildBuilder
 from hotline.knowledge import KnowledgeBase, KnowledgeBaseNotReady
 from hotline.storage import Store
 from hotline.storage.kb_records import KbMark
@@ -134,3 +135,17 @@ def test_hit_rates_survive_a_restart(
 )
 def test_hostile_queries_never_raise(knowledge: KnowledgeBase, query: str) -> None:
     assert isinstance(knowledge.search(query, top=5, topic="pension"), list)
+
+
+def test_the_controller_builds_the_index_in_a_child_process_and_loads_it(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_build(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("built in the controller's own process")
+
+    monkeypatch.setattr(kb_index.SearchIndex, "build", no_build)
+    builder = ChildBuilder(store.url, tmp_path / "kb")
+    knowledge = KnowledgeBase(store, tmp_path / "kb", lambda: TODAY, builder=builder)
+    assert knowledge.refresh()
+    assert knowledge.status().provisions == 1288
+    assert knowledge.search("工伤认定")
