@@ -7,8 +7,12 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import aiomqtt
 import pytest
@@ -16,10 +20,10 @@ import pytest
 from hotline.settings import Settings
 from hotline.setup import Prepared
 from hotline.sipp.runner import CallerPath
-from hotline.storage import Store
+from hotline.storage import Role, Store
 from kb.corpus import read_provisions
 from tests.integration import lab
-from tests.integration.lab import ControllerProcess
+from tests.integration.lab import HTTP_PORT, ControllerProcess
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.slow]
 
@@ -93,3 +97,53 @@ async def test_given_marked_pension_entries_when_a_pension_caller_is_offered_the
 
     on_api = controller.api("GET", "/api/v1/agents/A001/screen-pop")
     assert on_api["call_id"] == pop["call_id"] and "*" not in on_api["caller_number"]
+
+
+def send(path: str, token: str, body: object = None, method: str = "GET") -> tuple[int, Any]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{HTTP_PORT}{path}", data=data,
+                                     method=method)  # fmt: skip
+    request.add_header("Content-Type", "application/json")
+    request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+async def test_the_kb_api_serves_agents_and_keeps_guidance_and_gaps_to_their_roles(
+    asterisk: Prepared, controller: ControllerProcess, store: Store
+) -> None:
+    now = datetime.now(UTC)
+    await asyncio.to_thread(store.import_provisions, read_provisions(SAMPLE), author="t", at=now)
+    admin = controller.token
+    agent = await asyncio.to_thread(store.create_token, "kb-agent", Role.AGENT, "A001")
+    supervisor = await asyncio.to_thread(store.create_token, "kb-sup", Role.SUPERVISOR)
+    assert send("/api/v1/kb/reload", agent, {}, "POST")[0] == 403
+    assert send("/api/v1/kb/reload", admin, {}, "POST")[1]["provisions"] == 1288
+
+    query = urllib.parse.quote("老板不给我交社保")
+    status, hits = send(f"/api/v1/kb/search?q={query}&top=5", agent)
+    assert status == 200 and any(h["law_title"] == "中华人民共和国社会保险法" for h in hits)
+    for hostile in ["社" * 10_000, "\0 AND ( OR * 😀", ""]:
+        status, found = send("/api/v1/kb/search", agent, {"query": hostile}, "POST")
+        assert status == 200 and isinstance(found, list)
+
+    guidance = {"text": "本市2026年度社会保险缴费基数上限为37302元。", "category": "社会保险"}
+    assert send("/api/v1/kb/guidance", agent, guidance, "POST")[0] == 403
+    status, added = send("/api/v1/kb/guidance", admin, guidance, "POST")
+    assert status == 201 and added["id"] == "G-0001" and added["provisions"] == 1289
+    status, hits = send("/api/v1/kb/search?q=" + urllib.parse.quote("社保缴费基数上限"), agent)
+    assert "G-0001" in [h["id"] for h in hits[:3]]
+
+    mark = {"call_id": "c-1", "provision_id": "L0029-0016", "topic": "pension"}
+    assert send("/api/v1/kb/marks", agent, mark, "POST")[1] == {"marked": True, "topic": "pension"}
+    status, entries = send("/api/v1/kb/topics/pension/entries?top=3", agent)
+    assert entries[0]["id"] == "L0029-0016" and entries[0]["hit_rate"] == 1.0
+    gap = {"question": "灵活就业人员怎么补缴养老保险？", "topic": "pension"}
+    assert send("/api/v1/kb/gaps", agent, gap, "POST")[0] == 200
+    assert send("/api/v1/kb/gaps", agent)[0] == 403
+    status, report = send("/api/v1/kb/gaps?days=1", supervisor)
+    assert [q["question"] for q in report["questions"]] == [gap["question"]]
+    assert send("/api/v1/kb/provisions/L9999-0001", agent)[0] == 404
