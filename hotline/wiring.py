@@ -231,13 +231,19 @@ class ControllerApp:
     async def _keep_knowledge_current(self) -> None:
         """Load the knowledge base in the background (searches answer 503 until it is ready,
         calls are never held up), then follow imports and effective dates as they change."""
-        marks = await asyncio.to_thread(self.knowledge.load_marks, self._wall())
-        log.info("knowledge base: %d marks read for hit rates", marks)
+        marks_read = False
         while True:
             try:
+                if not marks_read:
+                    marks = await asyncio.to_thread(self.knowledge.load_marks, self._wall())
+                    log.info("knowledge base: %d marks read for hit rates", marks)
+                    marks_read = True
                 await asyncio.to_thread(self.knowledge.refresh)
             except StorageError as exc:
                 log.warning("knowledge base not refreshed (the store failed): %s", exc)
+            except Exception:
+                # A fault here must not end the loop: the next minute tries again.
+                log.exception("knowledge base not refreshed")
             await asyncio.sleep(KB_REFRESH_S)
 
     def _prepare_store(self) -> None:
