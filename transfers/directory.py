@@ -26,8 +26,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from ivr.hours import Schedule, parse_schedule
+from ivr.yaml_lines import DataFileError, Lines, Problem, compose, line_of
 from transfers.directory_spec import DirectorySpec, DistrictSpec
-from transfers.yaml_lines import DataFileError, Lines, Problem, compose, line_of
 
 SHANGHAI = Path(__file__).parent / "data" / "shanghai.yaml"
 MAX_DIRECTORY_BYTES = 1_000_000

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ivr.yaml_lines import DataFileError
 from transfers.directory import (
     SHANGHAI,
     OfficeKind,
@@ -16,7 +17,6 @@ from transfers.directory import (
     load_directory,
     load_directory_text,
 )
-from transfers.yaml_lines import DataFileError
 
 DISTRICTS = [
     "黄浦区", "徐汇区", "长宁区", "静安区", "普陀区", "虹口区", "杨浦区", "闵行区",

@@ -1,8 +1,8 @@
 """YAML composed into plain data that remembers the line of every key, for errors with file:line.
 
-The same approach as ivr/flow_yaml.py (which keeps its helpers private to the IVR): duplicate
-keys are errors rather than silently overwritten, and a pydantic error's location is mapped back
-to the deepest line the file has for it.
+Shared by every data file admins edit (IVR flows, the district directory): duplicate keys are
+errors rather than silently overwritten, and a pydantic error's location is mapped back to the
+deepest line the file has for it.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class DataFileError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
-def compose(text: str, source: str) -> tuple[Any, Lines]:
+def compose(text: str, source: str, empty: str = "the file is empty") -> tuple[Any, Lines]:
     """The document as dicts, lists and scalars, and the line of every path (1-based)."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -44,7 +44,7 @@ def compose(text: str, source: str) -> tuple[Any, Lines]:
         problem = getattr(exc, "problem", None) or str(exc)
         raise DataFileError([Problem(source, line, f"not valid YAML: {problem}")]) from exc
     if root is None:
-        raise DataFileError([Problem(source, 1, "the file is empty")])
+        raise DataFileError([Problem(source, 1, empty)])
     lines: Lines = {}
     problems: list[Problem] = []
     data = _to_python(root, (), lines, problems, source)
@@ -65,6 +65,7 @@ def _to_python(node: yaml.Node, where: tuple[str, ...], lines: Lines,
                 problems.append(Problem(source, line, f"{key!r} is written twice"))
                 continue
             result[key] = _to_python(value_node, (*where, key), lines, problems, source)
+            # An error about an entry points at its key ("main:"), not where its value begins.
             lines[(*where, key)] = key_node.start_mark.line + 1
         return result
     if isinstance(node, yaml.SequenceNode):
