@@ -334,5 +334,6 @@ class HotTopicRow(Base):
     cancelled_at: Mapped[datetime | None]
 
 
-# The knowledge base tables live in their own module; importing it registers them here.
-from hotline.storage import kb_models  # noqa: E402, F401
+# The knowledge base and work-order tables live in their own modules; importing them registers
+# them here.
+from hotline.storage import kb_models, wo_models  # noqa: E402, F401
