@@ -17,6 +17,7 @@ from hotline.knowledge import KnowledgeBase
 from hotline.metrics import Metrics
 from hotline.screen_pops import ScreenPops
 from hotline.storage import Role, Store, TokenRecord
+from hotline.work_order_desk import WorkOrderDesk
 
 RANK = {Role.AGENT: 1, Role.SUPERVISOR: 2, Role.ADMIN: 3}
 TOKEN_CACHE_S = 30.0
@@ -43,6 +44,7 @@ class ApiContext:
     flows: FlowLibrary | None = None
     knowledge: KnowledgeBase | None = None
     screen_pops: ScreenPops | None = None
+    work_orders: WorkOrderDesk | None = None
 
 
 class TokenVerifier:

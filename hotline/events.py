@@ -206,6 +206,47 @@ class ScreenPop(Event):
         return data
 
 
+@dataclass(frozen=True)
+class WorkOrderChanged(Event):
+    """A work order was created or changed status (the caller's number masked)."""
+
+    topic_template: ClassVar[str] = "work-orders/{number}/status"
+    number: str
+    order_type: str
+    district_id: str
+    office: str
+    status: str
+    version: int
+    urgent: bool
+    deadline_at: str
+    caller_number: str
+
+
+@dataclass(frozen=True)
+class WorkOrderEscalated(Event):
+    """An order missed a deadline (level 1 at the deadline, level 2 later still)."""
+
+    topic_template: ClassVar[str] = "work-orders/{number}/escalated"
+    number: str
+    district_id: str
+    office_kind: str
+    deadline: str
+    level: int
+    due_at: str
+    urgent: bool
+
+
+@dataclass(frozen=True)
+class DeliveryDeadLettered(Event):
+    """An outbox entry was given up on: an administrator replays it once the cause is fixed."""
+
+    topic_template: ClassVar[str] = "outbox/{entry_id}/dead"
+    entry_id: int
+    order_number: str
+    destination_kind: str
+    reason: str
+
+
 ALL_EVENTS: tuple[type[Event], ...] = (
     CallArrived,
     CallIvrStep,
@@ -221,4 +262,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     SurveyAnswered,
     FlowChanged,
     ScreenPop,
+    WorkOrderChanged,
+    WorkOrderEscalated,
+    DeliveryDeadLettered,
 )

@@ -23,10 +23,13 @@ from hotline.events import (
     CallFallback,
     CallIvrStep,
     CallOffered,
+    DeliveryDeadLettered,
     Event,
     MessageLeft,
     OfferMissed,
     SurveyAnswered,
+    WorkOrderChanged,
+    WorkOrderEscalated,
 )
 
 SERVICE_LEVELS_S = (15, 20)
@@ -143,6 +146,25 @@ class Metrics:
             "Callers' IVR steps: a node entered, a wrong key, silence (by step and node)",
             ["step", "node"], registry=r,
         )  # fmt: skip
+        self.work_orders = Counter(
+            "hotline_work_orders_total", "Work orders moving into a status, by type",
+            ["type", "status"], registry=r,
+        )  # fmt: skip
+        self.deliveries = Counter(
+            "hotline_work_order_deliveries_total",
+            "Work-order delivery attempts, by result (delivered, retry, dead)", ["result"],
+            registry=r,
+        )  # fmt: skip
+        self.dead_letters = Counter(
+            "hotline_outbox_dead_letters_total", "Outbox entries given up on", registry=r
+        )
+        self.outbox_pending = Gauge(
+            "hotline_outbox_pending", "Outbox entries waiting to be delivered", registry=r
+        )
+        self.work_order_escalations = Counter(
+            "hotline_work_order_escalations_total", "Missed deadlines escalated, by level",
+            ["level"], registry=r,
+        )  # fmt: skip
         self._agent_state: dict[str, tuple[str, str]] = {}
 
     def watch_queues(self, read: QueueReader) -> None:
@@ -176,11 +198,23 @@ class Metrics:
             self.survey_ratings.labels(str(event.rating)).inc()
         elif isinstance(event, CallIvrStep):
             self.ivr_steps.labels(event.step, event.detail).inc()
+        elif isinstance(event, WorkOrderChanged | WorkOrderEscalated | DeliveryDeadLettered):
+            self._work_order(event)
         elif isinstance(event, AgentStateChanged):
             # The routing core words pauses "pause: lunch" (after "NOANSWER; " for missed offers).
             reason = event.reason.rsplit("pause: ", 1)[-1] if event.state == "paused" else ""
             self._agent_state[event.agent] = (event.state, reason)
             self._refresh_agents()
+
+    def _work_order(
+        self, event: WorkOrderChanged | WorkOrderEscalated | DeliveryDeadLettered
+    ) -> None:
+        if isinstance(event, WorkOrderChanged):
+            self.work_orders.labels(event.order_type, event.status).inc()
+        elif isinstance(event, WorkOrderEscalated):
+            self.work_order_escalations.labels(str(event.level)).inc()
+        else:
+            self.dead_letters.inc()
 
     def _answered(self, event: CallAnswered) -> None:
         self.calls_answered.inc()

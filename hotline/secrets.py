@@ -21,6 +21,8 @@ class Secrets:
     ami_secret: str = field(repr=False)
     seat_passwords: dict[str, str] = field(repr=False)
     window_passwords: dict[str, str] = field(repr=False)
+    webhook_secret: str = field(repr=False, default="")
+    """The HMAC-SHA256 key that signs work orders posted to district offices' webhooks."""
 
 
 def load_or_create(state_dir: Path, seats: tuple[str, ...], windows: tuple[str, ...]) -> Secrets:
@@ -32,6 +34,9 @@ def load_or_create(state_dir: Path, seats: tuple[str, ...], windows: tuple[str, 
     if "ami_secret" not in data:
         data["ami_secret"] = secrets.token_urlsafe(24)
         changed = True
+    if "webhook_secret" not in data:
+        data["webhook_secret"] = secrets.token_urlsafe(32)
+        changed = True
     changed |= _fill(data.setdefault("seat_passwords", {}), seats)
     changed |= _fill(data.setdefault("window_passwords", {}), windows)
     if changed:
@@ -41,6 +46,7 @@ def load_or_create(state_dir: Path, seats: tuple[str, ...], windows: tuple[str, 
         ami_secret=data["ami_secret"],
         seat_passwords={seat: data["seat_passwords"][seat] for seat in seats},
         window_passwords={win: data["window_passwords"][win] for win in windows},
+        webhook_secret=data["webhook_secret"],
     )
 
 
@@ -70,7 +76,7 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 def _well_shaped(data: dict[str, Any]) -> bool:
-    for key in ("ami_username", "ami_secret"):
+    for key in ("ami_username", "ami_secret", "webhook_secret"):
         if key in data and not (isinstance(data[key], str) and data[key]):
             return False
     for key in ("seat_passwords", "window_passwords"):

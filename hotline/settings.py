@@ -89,11 +89,41 @@ class Settings(BaseModel):
     callback_ring_s: float = Field(default=30.0, ge=5, le=120)
     voice_messages: bool = True
 
+    # Work orders to district offices (issue 6): delivery, retries and escalations.
+    work_order_webhook: str = ""
+    """Where offices without a ``webhook_url`` of their own receive orders: a template such as
+    ``http://127.0.0.1:18090/offices/{office}`` ({office}: the office's endpoint, {district},
+    {kind}); empty: those offices get MQTT only."""
+    work_order_retry_base_s: float = Field(default=2.0, gt=0, le=3600)
+    """The first wait after a failed delivery; each next one doubles, up to 10 minutes."""
+    work_order_max_attempts: int = Field(default=12, ge=1, le=100)
+    work_order_poll_s: float = Field(default=1.0, gt=0, le=60)
+    work_order_escalation_s: float = Field(default=30.0, gt=0, le=3600)
+    """How often deadlines are checked."""
+    work_order_clock_shift_s: float = Field(default=0.0, ge=0, le=400 * 86400)
+    """Tests and rehearsals only: judge deadlines as if it were this much later."""
+
     @field_validator("ivr_time")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
         if value is not None and value.utcoffset() is None:
             raise ValueError("give the UTC offset, e.g. 2026-10-01T10:00:00+08:00")
+        return value
+
+    @field_validator("work_order_webhook")
+    @classmethod
+    def _webhook_template(cls, value: str) -> str:
+        if not value:
+            return value
+        try:
+            filled = value.format(office="win-x", district="x", kind="x")
+        except (KeyError, IndexError, ValueError):
+            raise ValueError(
+                "only {office}, {district} and {kind} may be filled in, e.g. "
+                "http://127.0.0.1:18090/offices/{office}"
+            ) from None
+        if not filled.startswith(("http://", "https://")):
+            raise ValueError("a webhook is an http:// or https:// URL")
         return value
 
     @field_validator("timezone")

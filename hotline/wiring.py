@@ -31,6 +31,7 @@ from hotline.bus import EventHub, MqttPublisher, Sink
 from hotline.call_flow import CallFlow, CallFlowConfig
 from hotline.callback_desk import CallbackDesk
 from hotline.controller import Controller
+from hotline.delivery import Delivery, DeliveryConfig
 from hotline.flow_library import FlowLibrary
 from hotline.ivr_facts import IvrFacts
 from hotline.kb_build import ChildBuilder
@@ -45,11 +46,14 @@ from hotline.seat_features import SeatFeatures
 from hotline.secrets import Secrets
 from hotline.settings import Settings
 from hotline.storage import StorageError, Store
+from hotline.work_order_desk import WorkOrderDesk
 from ivr.interpreter import BookCallback
 from ivr.phone_numbers import parse_callback_number
 from ivr.prompt import Prompt
 from queues.callbacks import CallbackPolicy
 from queues.router import Router, RoutingError
+from transfers.directory import load_directory
+from transfers.outbox import RetryPolicy
 
 log = logging.getLogger("hotline.wiring")
 
@@ -123,6 +127,7 @@ class ControllerApp:
         )
         self.bridge = AmiBridge(self.ami, self.controller)
         self.callbacks = self._callback_desk()
+        self.work_orders, self.delivery = self._work_orders()
         self.metrics.watch_queues(self._queue_snapshots)
         self._tasks: list[asyncio.Task[None]] = []
         self._http: uvicorn.Server | None = None
@@ -139,6 +144,23 @@ class ControllerApp:
         desk = CallbackDesk(self.controller, dialer, self.recorder, policy)
         self.controller.callbacks = desk
         return desk
+
+    def _work_orders(self) -> tuple[WorkOrderDesk, Delivery]:
+        s = self.settings
+        desk = WorkOrderDesk(self.store, load_directory(), self.hub.publish, self._wall,
+                             webhook_template=s.work_order_webhook)  # fmt: skip
+        retries = RetryPolicy(base_delay_s=s.work_order_retry_base_s,
+                              max_attempts=s.work_order_max_attempts)  # fmt: skip
+        config = DeliveryConfig(s.mqtt_url, self.secrets.webhook_secret, retries,
+                                poll_s=s.work_order_poll_s)  # fmt: skip
+        delivery = Delivery(self.store, config, self._wall, on_delivered=desk.delivered,
+                            publish=self.hub.publish, metrics=self.metrics)  # fmt: skip
+        desk.wake = delivery.wake
+        return desk, delivery
+
+    def _deadline_clock(self) -> datetime:
+        """The time deadlines are judged by: shifted forward only in tests and rehearsals."""
+        return self._wall() + timedelta(seconds=self.settings.work_order_clock_shift_s)
 
     def _ivr_clock(self) -> datetime:
         """The time the IVR's opening hours are judged by (fixed by tests and the demo)."""
@@ -209,6 +231,9 @@ class ControllerApp:
         self._spawn("mqtt", self.mqtt.run())
         self._spawn("recorder", self.recorder.run())
         self._spawn("knowledge", self._keep_knowledge_current())
+        self._spawn("delivery", self.delivery.run())
+        every_s = self.settings.work_order_escalation_s
+        self._spawn("escalations", self.work_orders.keep_escalating(every_s, self._deadline_clock))
         if self.serve_http:
             self._start_http()
         await self.agi.start()
@@ -226,6 +251,7 @@ class ControllerApp:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        await self.delivery.close()
         self.store.close()
 
     async def _keep_knowledge_current(self) -> None:
@@ -291,6 +317,7 @@ class ControllerApp:
             flows=self.flows,
             knowledge=self.knowledge,
             screen_pops=self.screen_pops,
+            work_orders=self.work_orders,
         )
         config = uvicorn.Config(
             build_app(context),
