@@ -172,7 +172,7 @@ class WorkOrderDesk:
             e = escalation
             log.warning("work order %s: %s deadline missed (level %d, due %s)",
                         e.number, e.deadline, e.level, e.due_at.isoformat())  # fmt: skip
-            self.publish(_escalated_event(escalation, kinds[escalation.number], now))
+            self.publish(_escalated_event(escalation, kinds[escalation.number], self.clock()))
         if made:
             self.wake()
         return made
@@ -192,20 +192,23 @@ class WorkOrderDesk:
 
     def _escalate_one(self, number: str, now: datetime) -> list[Escalation]:
         found: list[Escalation] = []
+        # ``now`` judges the deadlines (shifted in tests); what is written happens at wall time,
+        # so the outbox entries are due at once.
+        at = self.clock()
 
         def decide(record: WorkOrderRecord) -> OrderWrite | None:
             order = from_record(record, self.directory)
             found[:] = due_escalations([order], now)
             if not found:
                 return None
-            marked = to_record(mark_escalated(order, found), agent=record.agent, updated_at=now,
+            marked = to_record(mark_escalated(order, found), agent=record.agent, updated_at=at,
                                follow_up_due_at=record.follow_up_due_at)  # fmt: skip
-            events = [WorkOrderEventRecord(number, now, "escalation",
+            events = [WorkOrderEventRecord(number, at, "escalation",
                                            f"escalate:{e.deadline}:{e.level}", record.status,
                                            record.status, "system",
                                            f"due {e.due_at.isoformat()}", record.version)
                       for e in found]  # fmt: skip
-            outbox = [self._escalation_entry(marked, e, d, now)
+            outbox = [self._escalation_entry(marked, e, d, at)
                       for e in found for d in self.destinations(order, "/escalated")]  # fmt: skip
             return OrderWrite(marked, events, outbox)
 

@@ -16,6 +16,8 @@ from typing import Any
 class Received:
     posts: int = 0
     bad_signatures: int = 0
+    keys: list[str] = field(default_factory=list)
+    """The Idempotency-Key of every POST, duplicates included."""
     accepted: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
     """Idempotency key -> (path, body) of each distinct delivery."""
 
@@ -59,6 +61,7 @@ class OfficeReceiver:
         expected = "sha256=" + hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
         with self._lock:
             self.received.posts += 1
+            self.received.keys.append(headers.get("Idempotency-Key", ""))
             if not hmac.compare_digest(headers.get("X-Hotline-Signature", ""), expected):
                 self.received.bad_signatures += 1
                 return

@@ -167,3 +167,6 @@ async def test_a_missed_deadline_escalates_once_per_level(
         == 2
     )
     assert store.count_outbox(EntryState.PENDING) == 8
+    sent_later = [r.entry.next_attempt_at for r in store.outbox_entries()
+                  if r.payload["event"] == "work_order_escalated"]  # fmt: skip
+    assert set(sent_later) == {NOW}, "due at the wall clock's time, not the judged one"
