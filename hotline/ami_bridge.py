@@ -56,6 +56,8 @@ class AmiBridge:
         self.client = client
         self.controller = controller
         self.rebuilds = 0
+        self.observers: list[Callable[[Event], None]] = []
+        """Others who read every event (the window desk follows its conferences' members)."""
         client.add_on_connected(self._rebuild)
 
     async def consume(self, subscription: EventSubscription) -> None:
@@ -74,6 +76,8 @@ class AmiBridge:
         handler = self._handlers.get(event.name)
         if handler is not None:
             handler(self, event)
+        for observer in self.observers:
+            observer(event)
 
     def _dial_end(self, event: Event) -> None:
         seat = seat_of_channel(event.get("DestChannel", ""))

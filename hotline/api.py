@@ -25,6 +25,7 @@ from hotline.api_base import (
 from hotline.api_followups import followup_routes
 from hotline.api_ivr import ivr_routes
 from hotline.api_kb import kb_routes
+from hotline.api_transfers import transfer_routes
 from hotline.api_work_orders import work_order_routes
 from hotline.storage import CallRecord, Role, TokenRecord
 from queues.dispositions import DISPOSITIONS, PAUSE_REASONS, is_known
@@ -87,6 +88,7 @@ def build_app(ctx: ApiContext) -> FastAPI:
     followup_routes(app, ctx, verify)
     ivr_routes(app, ctx, verify)
     kb_routes(app, ctx, verify)
+    transfer_routes(app, ctx, verify)
     work_order_routes(app, ctx, verify)
 
     @app.get("/api/v1/calls")

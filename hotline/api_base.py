@@ -17,6 +17,7 @@ from hotline.knowledge import KnowledgeBase
 from hotline.metrics import Metrics
 from hotline.screen_pops import ScreenPops
 from hotline.storage import Role, Store, TokenRecord
+from hotline.window_desk import WindowDesk
 from hotline.work_order_desk import WorkOrderDesk
 
 RANK = {Role.AGENT: 1, Role.SUPERVISOR: 2, Role.ADMIN: 3}
@@ -45,6 +46,7 @@ class ApiContext:
     knowledge: KnowledgeBase | None = None
     screen_pops: ScreenPops | None = None
     work_orders: WorkOrderDesk | None = None
+    windows: WindowDesk | None = None
 
 
 class TokenVerifier:

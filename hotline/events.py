@@ -247,6 +247,27 @@ class DeliveryDeadLettered(Event):
     reason: str
 
 
+@dataclass(frozen=True)
+class TransferChanged(Event):
+    """A window connection, blind or warm transfer moved to ``state``."""
+
+    topic_template: ClassVar[str] = "transfers/{case_id}/{state}"
+    case_id: str
+    kind: str
+    state: str
+    reason: str = ""
+    target: str = ""
+    """The window's endpoint, or the queue or agent transferred to."""
+
+
+@dataclass(frozen=True)
+class SupervisorJoined(Event):
+    topic_template: ClassVar[str] = "transfers/{case_id}/supervisor"
+    case_id: str
+    conference_id: str
+    mode: str
+
+
 ALL_EVENTS: tuple[type[Event], ...] = (
     CallArrived,
     CallIvrStep,
@@ -265,4 +286,6 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     WorkOrderChanged,
     WorkOrderEscalated,
     DeliveryDeadLettered,
+    TransferChanged,
+    SupervisorJoined,
 )

@@ -59,7 +59,9 @@ class Settings(BaseModel):
 
     service_number: str = "12333"
     seat_count: int = Field(default=220, ge=1, le=9999)
-    district_windows: tuple[str, ...] = ("changning-si", "xuhui-si", "pudong-si")
+    district_windows: tuple[str, ...] = ()
+    """District-window endpoints to provision; empty: every office of the directory
+    (transfers/data/shanghai.yaml, ``win-<district>-<si|emp|insp|arb>``)."""
     offer_timeout_s: int = Field(default=20, ge=5, le=120)
     wrapup_s: float = Field(default=10.0, ge=0, le=600)
     max_missed_offers: int = Field(default=3, ge=1, le=20)
@@ -79,6 +81,14 @@ class Settings(BaseModel):
     ivr_time: datetime | None = None
     """Tests and rehearsals only: judge opening hours as if it were this time (ISO 8601)."""
     lab_seat_contacts: dict[str, str] = Field(default_factory=dict)
+    lab_window_contacts: dict[str, str] = Field(default_factory=dict)
+    """Lab and tests only: static contacts of district-window endpoints (SIPp phones)."""
+    window_answer_s: float = Field(default=30.0, ge=3, le=120)
+    """How long a district window rings before the caller goes back to the agent."""
+    window_briefing_max_s: float = Field(default=45.0, ge=5, le=120)
+    """The longest briefing a clerk hears before the caller joins anyway."""
+    window_time: datetime | None = None
+    """Tests and rehearsals only: judge windows' opening hours as if it were this time."""
 
     callback_trunk: str = "sip:127.0.0.1:5090"
     """Where queued callbacks are dialled (the carrier's SIP gateway); empty: no callbacks."""
@@ -103,7 +113,7 @@ class Settings(BaseModel):
     work_order_clock_shift_s: float = Field(default=0.0, ge=0, le=400 * 86400)
     """Tests and rehearsals only: judge deadlines as if it were this much later."""
 
-    @field_validator("ivr_time")
+    @field_validator("ivr_time", "window_time")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
         if value is not None and value.utcoffset() is None:

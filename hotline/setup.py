@@ -15,6 +15,7 @@ from hotline.flow_library import parse_flow
 from hotline.prompts import ensure_prompts
 from hotline.secrets import Secrets, load_or_create
 from hotline.settings import Settings
+from hotline.window_endpoints import window_endpoints
 from ivr import agent_prompts, queue_choices
 from ivr.prompt import Prompt
 
@@ -35,7 +36,7 @@ def prepare(settings: Settings, progress: Callable[[str], None] = log.info) -> P
     """Provision, configure and start Asterisk; generate prompts. Safe to run again."""
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     layout = provision(settings, progress)
-    secrets = load_or_create(settings.state_dir, settings.seats, settings.district_windows)
+    secrets = load_or_create(settings.state_dir, settings.seats, window_endpoints(settings))
     changed = write_config(layout.etc_dir, render_all(settings, secrets, layout.dirs))
     layout.host(layout.message_dir).mkdir(parents=True, exist_ok=True)
     generated = ensure_prompts(all_prompts(settings), layout.prompt_dir)

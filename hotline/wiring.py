@@ -46,6 +46,7 @@ from hotline.seat_features import SeatFeatures
 from hotline.secrets import Secrets
 from hotline.settings import Settings
 from hotline.storage import StorageError, Store
+from hotline.window_desk import WindowDesk
 from hotline.work_order_desk import WorkOrderDesk
 from ivr.interpreter import BookCallback
 from ivr.phone_numbers import parse_callback_number
@@ -53,6 +54,7 @@ from ivr.prompt import Prompt
 from queues.callbacks import CallbackPolicy
 from queues.router import Router, RoutingError
 from transfers.directory import load_directory
+from transfers.machine import WindowSettings
 from transfers.outbox import RetryPolicy
 
 log = logging.getLogger("hotline.wiring")
@@ -126,6 +128,8 @@ class ControllerApp:
             on_reply=self.metrics.observe_agi_reply,
         )
         self.bridge = AmiBridge(self.ami, self.controller)
+        self.directory = load_directory()
+        self.windows = self._window_desk(flow_config.dynamic_prompts)
         self.callbacks = self._callback_desk()
         self.work_orders, self.delivery = self._work_orders()
         self.metrics.watch_queues(self._queue_snapshots)
@@ -145,9 +149,22 @@ class ControllerApp:
         self.controller.callbacks = desk
         return desk
 
+    def _window_desk(self, prompts: DynamicPrompts) -> WindowDesk:
+        s = self.settings
+        limits = WindowSettings(dial_timeout_s=s.window_answer_s,
+                                briefing_max_s=s.window_briefing_max_s)  # fmt: skip
+        desk = WindowDesk(
+            self.ami, self.store, self.hub.publish, self.directory, limits,
+            briefing=lambda text: prompts.path(Prompt("window.briefing", text))[0],
+            wall=self._wall, hours_clock=lambda: s.window_time or self._wall(),
+        )  # fmt: skip
+        self.bridge.observers.append(desk.observe)
+        self.ami.add_on_connected(desk.settle_open)
+        return desk
+
     def _work_orders(self) -> tuple[WorkOrderDesk, Delivery]:
         s = self.settings
-        desk = WorkOrderDesk(self.store, load_directory(), self.hub.publish, self._wall,
+        desk = WorkOrderDesk(self.store, self.directory, self.hub.publish, self._wall,
                              webhook_template=s.work_order_webhook)  # fmt: skip
         retries = RetryPolicy(base_delay_s=s.work_order_retry_base_s,
                               max_attempts=s.work_order_max_attempts)  # fmt: skip
@@ -228,6 +245,7 @@ class ControllerApp:
             self.callbacks.restore(open_callbacks)
         self._spawn("ami", self.ami.run())
         self._spawn("ami-events", self.bridge.consume(self.ami.subscribe()))
+        self._spawn("windows", self.windows.run())
         self._spawn("mqtt", self.mqtt.run())
         self._spawn("recorder", self.recorder.run())
         self._spawn("knowledge", self._keep_knowledge_current())
@@ -318,6 +336,7 @@ class ControllerApp:
             knowledge=self.knowledge,
             screen_pops=self.screen_pops,
             work_orders=self.work_orders,
+            windows=self.windows,
         )
         config = uvicorn.Config(
             build_app(context),

@@ -10,8 +10,8 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
+from hotline.events import Event
 from transfers.case import CaseContext, Role, Step
-from transfers.events import TransferEvent
 
 
 class Timer(enum.StrEnum):
@@ -170,7 +170,7 @@ class Record:
 
 @dataclass(frozen=True)
 class Publish:
-    event: TransferEvent
+    event: Event
 
 
 @dataclass(frozen=True)

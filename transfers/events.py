@@ -1,7 +1,7 @@
 """Typed events published by transfers and work orders: frozen dataclasses with a topic.
 
-The same contract as hotline/events.py (a name, a topic under ``hotline/v1/`` derived from the
-fields, a JSON payload), kept here so that the pure cores depend on nothing outside transfers/.
+hotline/events.py's contract (one Event base: a name, a topic under ``hotline/v1/`` derived from
+the fields, a JSON payload); the window connection's events are defined there and re-exported.
 Payloads never carry a caller's number or a job-seeker's name in clear.
 """
 
@@ -13,22 +13,17 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
-TOPIC_ROOT = "hotline/v1"
+from hotline.events import TOPIC_ROOT, Event, SupervisorJoined, TransferChanged
+
+__all__ = [
+    "EVENT_TYPES", "TOPIC_ROOT", "FollowUpScheduled", "SupervisorJoined", "TransferChanged",
+    "TransferEvent", "WorkOrderChanged", "WorkOrderEscalated",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
-class TransferEvent:
-    topic_template: ClassVar[str]
-    at: datetime
-
-    @property
-    def name(self) -> str:
-        return type(self).__name__
-
-    @property
-    def topic(self) -> str:
-        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        return f"{TOPIC_ROOT}/" + self.topic_template.format(**fields)
+class TransferEvent(Event):
+    """hotline's Event, with decimals and every timestamp field made JSON-ready."""
 
     def payload(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -39,27 +34,6 @@ class TransferEvent:
                 data[key] = str(value)
         data["event"] = self.name
         return data
-
-
-@dataclass(frozen=True)
-class TransferChanged(TransferEvent):
-    """A window connection, blind or warm transfer moved to ``state``."""
-
-    topic_template: ClassVar[str] = "transfers/{case_id}/state"
-    case_id: str
-    kind: str
-    state: str
-    reason: str = ""
-    target: str = ""
-    """The window's endpoint, or the queue or agent transferred to."""
-
-
-@dataclass(frozen=True)
-class SupervisorJoined(TransferEvent):
-    topic_template: ClassVar[str] = "transfers/{case_id}/supervisor"
-    case_id: str
-    conference_id: str
-    mode: str
 
 
 @dataclass(frozen=True)
@@ -89,7 +63,7 @@ class FollowUpScheduled(TransferEvent):
     due_at: datetime
 
 
-EVENT_TYPES: tuple[type[TransferEvent], ...] = (
+EVENT_TYPES: tuple[type[Event], ...] = (
     TransferChanged,
     SupervisorJoined,
     WorkOrderChanged,

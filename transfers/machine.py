@@ -193,10 +193,11 @@ class InvalidTransition(Exception):
 
 def request_window(
     case: CaseContext, office: Office, *, caller: str, agent: str, agent_id: str,
-    now: datetime, settings: WindowSettings,
+    now: datetime, settings: WindowSettings, hours_at: datetime | None = None,
 ) -> Decision:  # fmt: skip
     """The agent asks to connect the caller to ``office``. A window closed by its hours sends
-    the caller back at once, with the time it reopens."""
+    the caller back at once, with the time it reopens. ``hours_at``: the time the hours are
+    judged by, when it is not ``now`` (tests and rehearsals)."""
     transfer = WindowTransfer(case, office, caller, agent, agent_id)
     start = Step(now, "", "agent_requested", S.REQUESTED)
     log.info(
@@ -204,8 +205,9 @@ def request_window(
     )
     transfer = dataclasses.replace(transfer, steps=(start,))
     opening: list[Effect] = [Record(case.case_id, start), _publish(transfer, now)]
-    if not is_open(office.hours, now):
-        reopens = next_opening(office.hours, now)
+    hours_at = hours_at or now
+    if not is_open(office.hours, hours_at):
+        reopens = next_opening(office.hours, hours_at)
         decision = _apply(transfer, K.WINDOW_CLOSED, now, settings)
         returned = [
             dataclasses.replace(e, reopens_at=reopens) if isinstance(e, ReturnToAgent) else e

@@ -16,6 +16,7 @@ import jinja2
 from hotline.asterisk.layout import AsteriskDirs
 from hotline.secrets import Secrets
 from hotline.settings import PROJECT_ROOT, Settings
+from hotline.window_endpoints import window_endpoints
 
 CONFIG_TEMPLATES = PROJECT_ROOT / "asterisk-config"
 DIALPLAN_TEMPLATES = PROJECT_ROOT / "dialplans"
@@ -97,14 +98,14 @@ def _environment(folder: Path) -> jinja2.Environment:
 
 
 def _context(settings: Settings, secrets: Secrets, dirs: AsteriskDirs) -> dict[str, object]:
-    contacts = settings.lab_seat_contacts
+    contacts, window_contacts = settings.lab_seat_contacts, settings.lab_window_contacts
     seats = [
         Endpoint(seat, secrets.seat_passwords[seat], contacts.get(seat, ""))
         for seat in settings.seats
     ]
     windows = [
-        Endpoint(window, secrets.window_passwords[window], contacts.get(window, ""))
-        for window in settings.district_windows
+        Endpoint(window, secrets.window_passwords[window], window_contacts.get(window, ""))
+        for window in window_endpoints(settings)
     ]
     return {
         "settings": settings,

@@ -40,6 +40,7 @@ from hotline.storage.records import (
     VoiceMessage,
     require_aware,
 )
+from hotline.storage.transfer_store import TransferStoreMixin
 from hotline.storage.wo_store import WorkOrderStoreMixin
 from queues.callbacks import Callback
 
@@ -49,7 +50,7 @@ log = logging.getLogger(__name__)
 _SCHEMA_SQLSTATES = {"42P01", "42703"}
 
 
-class Store(IvrStoreMixin, KbStoreMixin, WorkOrderStoreMixin):
+class Store(IvrStoreMixin, KbStoreMixin, TransferStoreMixin, WorkOrderStoreMixin):
     """Calls, agents, seats, skills, agent sessions, agent state changes and API tokens."""
 
     def __init__(self, url: URL, engine: Engine) -> None:

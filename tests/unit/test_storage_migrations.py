@@ -47,6 +47,8 @@ APP_TABLES = {
     "work_orders",
     "work_order_events",
     "outbox",
+    "window_transfers",
+    "window_transfer_steps",
     "calls",
     "call_steps",
     "agents",

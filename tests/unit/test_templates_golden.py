@@ -24,12 +24,13 @@ from hotline.asterisk.layout import chroot_layout, system_layout
 from hotline.asterisk.render import AMI_READ, AMI_WRITE, _environment, render_all
 from hotline.secrets import Secrets
 from hotline.settings import Settings, load_settings
+from hotline.window_endpoints import window_endpoints
 
 GOLDEN_DIR = Path(__file__).resolve().parent.parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 
 FAKE_AMI_SECRET = "ami-secret-for-golden-test"
-WINDOWS = ("changning-si", "xuhui-si", "pudong-si")
+WINDOWS = ("win-changning-si", "win-xuhui-si", "win-pudong-si")
 FAKE_SECRETS = Secrets(
     ami_username="hotline",
     ami_secret=FAKE_AMI_SECRET,
@@ -49,6 +50,8 @@ def golden_settings() -> Settings:
         environ={
             "HOTLINE_SEAT_COUNT": "3",
             "HOTLINE_LAB_SEAT_CONTACTS": "seat001=sip:seat001@127.0.0.1:6001",
+            "HOTLINE_DISTRICT_WINDOWS": ",".join(WINDOWS),
+            "HOTLINE_LAB_WINDOW_CONTACTS": "win-changning-si=sip:win@127.0.0.1:6010",
         },
         config_file=None,
     )
@@ -148,13 +151,26 @@ def test_given_default_settings_when_pjsip_rendered_then_transport_binds_loopbac
 def test_given_lab_contact_when_pjsip_rendered_then_only_that_seat_has_a_static_contact() -> None:
     text = RENDERED["pjsip.conf"]
     assert text.count("contact = sip:seat001@127.0.0.1:6001") == 1
-    # The other static contact is the callback trunk's gateway.
+    # The other static contacts: the callback trunk's gateway, a window's lab phone.
     contacts = re.findall(r"^contact = (.*)$", text, flags=re.MULTILINE)
-    assert sorted(contacts) == ["sip:127.0.0.1:5090", "sip:seat001@127.0.0.1:6001"]
+    assert sorted(contacts) == [
+        "sip:127.0.0.1:5090",
+        "sip:seat001@127.0.0.1:6001",
+        "sip:win@127.0.0.1:6010",
+    ]
     for seat in ("seat001", "seat002", "seat003"):
         assert f"[{seat}](seat-endpoint)" in text
         assert f"password = {seat}-password-for-golden-test" in text
     assert "seat004" not in text
+
+
+def test_given_no_window_list_when_rendered_then_every_office_of_the_directory_is_an_endpoint() -> (
+    None
+):
+    settings = load_settings(environ={"HOTLINE_SEAT_COUNT": "1"}, config_file=None)
+    endpoints = window_endpoints(settings)
+    assert len(endpoints) == 64
+    assert "win-changning-si" in endpoints and "win-pudong-arb" in endpoints
 
 
 def test_given_modules_conf_when_rendered_then_autoload_is_off() -> None:

@@ -24,7 +24,7 @@ def test_a_transfer_event_has_its_topic_and_a_json_payload() -> None:
     event = TransferChanged(
         at(2026, 11, 25, 10, 0), "case-7", "window", "conference", "", "win-changning-si"
     )
-    assert event.topic == "hotline/v1/transfers/case-7/state"
+    assert event.topic == "hotline/v1/transfers/case-7/conference"
     payload = event.payload()
     assert payload["event"] == "TransferChanged"
     assert payload["at"] == "2026-11-25T10:00:00+08:00"
