@@ -41,13 +41,15 @@ def receiver() -> Iterator[OfficeReceiver]:
 
 
 class Loop:
-    def __init__(self, store: Store, receiver: OfficeReceiver, attempts: int = 12) -> None:
+    def __init__(
+        self, store: Store, receiver: OfficeReceiver, attempts: int = 12, mqtt: str = MQTT
+    ) -> None:
         self.published: list[Event] = []
         self.delivered: list[OutboxRecord] = []
         self.desk = WorkOrderDesk(store, load_directory(), self.published.append, wall,
                                   webhook_template=receiver.url + "/offices/{office}")  # fmt: skip
         policy = RetryPolicy(base_delay_s=0.2, jitter=0, max_attempts=attempts)
-        config = DeliveryConfig(MQTT, SECRET, policy, poll_s=0.05)
+        config = DeliveryConfig(mqtt, SECRET, policy, poll_s=0.05)
         self.delivery = Delivery(store, config, wall, on_delivered=self.on_delivered,
                                  publish=self.published.append)  # fmt: skip
         self.desk.wake = self.delivery.wake
@@ -169,3 +171,16 @@ async def test_the_loop_survives_a_store_that_is_gone(
     await loop.delivery.close()
     gone.close()
     assert "outbox not read (the store failed" in caplog.text
+
+
+async def test_a_broker_that_is_away_delays_only_the_mqtt_entry(
+    store: Store, receiver: OfficeReceiver
+) -> None:
+    loop = Loop(store, receiver, mqtt="mqtt://127.0.0.1:1")
+    record = await loop.desk.create(complaint(), "7001")
+    await loop.delivery.run_once()
+    await loop.delivery.close()
+    topic, webhook = store.outbox_entries(order_number=record.number)
+    assert topic.entry.state is EntryState.PENDING and topic.entry.attempts == 1
+    assert (topic.entry.last_error or "").startswith("MQTT broker at 127.0.0.1:1")
+    assert webhook.entry.state is EntryState.DELIVERED
