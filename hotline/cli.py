@@ -9,7 +9,7 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 
-from hotline import cli_ivr, cli_kb
+from hotline import cli_ivr, cli_kb, cli_orders
 from hotline.asterisk.instance import AsteriskError, AsteriskInstance
 from hotline.asterisk.layout import AsteriskLayout, chroot_layout, system_layout
 from hotline.asterisk.provision import ProvisionError, system_asterisk_version
@@ -88,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     agent.add_argument("--name", default="")
     cli_ivr.add_arguments(add("ivr", _ivr, "check an IVR flow file, list its paths, report"))
     cli_kb.add_arguments(add("kb", _kb, "the policy knowledge base: import, search, eval"))
+    cli_orders.add_arguments(add("orders", _orders, "work orders: list them, show one"))
     token = add("token", _token, "create or revoke API tokens")
     token.add_argument("action", choices=["create", "revoke"])
     token.add_argument("name")
@@ -212,6 +213,14 @@ def _kb(settings: Settings, args: argparse.Namespace) -> int:
     store = _store(settings)
     try:
         return cli_kb.run(settings, args, store)
+    finally:
+        store.close()
+
+
+def _orders(settings: Settings, args: argparse.Namespace) -> int:
+    store = _store(settings)
+    try:
+        return cli_orders.run(args, store)
     finally:
         store.close()
 

@@ -184,3 +184,21 @@ async def test_a_broker_that_is_away_delays_only_the_mqtt_entry(
     assert topic.entry.state is EntryState.PENDING and topic.entry.attempts == 1
     assert (topic.entry.last_error or "").startswith("MQTT broker at 127.0.0.1:1")
     assert webhook.entry.state is EntryState.DELIVERED
+
+
+async def test_a_restarted_loop_sends_what_a_dead_one_had_claimed(
+    store: Store, receiver: OfficeReceiver
+) -> None:
+    first = Loop(store, receiver)
+    await first.desk.create(complaint(), "7001")
+    # The first controller claimed both entries, then died before sending them.
+    claimed = store.claim_due_outbox(wall(), limit=10, lease=first.delivery.config.lease)
+    assert len(claimed) == 2
+    restarted = Loop(store, receiver)
+    assert await restarted.delivery.run_once() == 0, "leased: not sent twice at once"
+    later = wall() + first.delivery.config.lease
+    restarted.delivery.clock = lambda: later
+    assert await restarted.delivery.run_once() == 2
+    await first.delivery.close()
+    await restarted.delivery.close()
+    assert receiver.received.posts == 1 and store.count_outbox(EntryState.PENDING) == 0
