@@ -73,7 +73,7 @@ FORGET_AFTER_S = 60.0
 """A finished transfer is kept this long for the late events of its legs being torn down."""
 ROLE_EXTEN = {
     Role.CALLER: "caller",
-    Role.AGENT: "agent",
+    Role.AGENT: "seat",
     Role.CLERK: "clerk",
     Role.SUPERVISOR: "supervisor",
 }
@@ -176,6 +176,15 @@ class WindowDesk:
             found = window_event(transfer, event.name, event.fields, self.wall())
             if found is not None:
                 self.feed(case_id, found)
+            if transfer.finished and _caller_hung_up(transfer, event):
+                self._caller_gone_after(transfer)
+
+    def _caller_gone_after(self, transfer: WindowTransfer) -> None:
+        """Back with the agent, the caller hung up: the agent must not stay alone in the room
+        (the room keeps staff only while a marked member is there, not while the caller is)."""
+        case_id = transfer.case.case_id
+        self._work.put_nowait((case_id, EndConference(transfer.conference_id)))
+        asyncio.get_running_loop().call_later(FORGET_AFTER_S, self._forget, case_id)
 
     def feed(self, case_id: str, event: WindowEvent) -> None:
         transfer = self.transfers.get(case_id)
@@ -192,7 +201,8 @@ class WindowDesk:
         self.transfers[case_id] = transfer
         for effect in decision.effects:
             self._work.put_nowait((case_id, effect))
-        if transfer.finished:
+        if transfer.finished and transfer.state is not WindowState.RETURNED_TO_AGENT:
+            # Back with the agent, the call goes on: kept until the caller hangs up.
             loop = asyncio.get_running_loop()
             loop.call_later(FORGET_AFTER_S, self._forget, case_id)
 
@@ -268,7 +278,7 @@ class WindowDesk:
                 "Channel": transfer.caller, "Context": CONFERENCE_CONTEXT,
                 "Exten": f"caller-{room}", "Priority": "1",
                 "ExtraChannel": transfer.agent, "ExtraContext": CONFERENCE_CONTEXT,
-                "ExtraExten": f"agent-{room}", "ExtraPriority": "1",
+                "ExtraExten": f"{ROLE_EXTEN[Role.AGENT]}-{room}", "ExtraPriority": "1",
             },
         )  # fmt: skip
 
@@ -408,6 +418,10 @@ class WindowDesk:
             window_channel=_name(leg) or None,
             window_answered=leg is not None and leg.get("ChannelStateDesc", "") == "Up",
         )
+
+
+def _caller_hung_up(transfer: WindowTransfer, event: Event) -> bool:
+    return event.name == "Hangup" and event.get("Channel", "") == transfer.caller
 
 
 def _name(channel: Event | None) -> str:

@@ -46,6 +46,9 @@ def lab_environment(database_url: str) -> dict[str, str]:
     )
     return {
         "HOTLINE_LAB_SEAT_CONTACTS": contacts,
+        # District windows' phones (tests/integration/windows_lab.py): one answers, one rings.
+        "HOTLINE_LAB_WINDOW_CONTACTS": "win-changning-si=sip:win@127.0.0.1:6010,"
+        "win-xuhui-si=sip:win@127.0.0.1:6011",
         "HOTLINE_HTTP_PORT": str(HTTP_PORT),
         "HOTLINE_DATABASE_URL": database_url,
         "HOTLINE_OFFER_TIMEOUT_S": "10",
