@@ -8,13 +8,14 @@ carries it); the confirmation during the read-back of the number (FastAGI).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 
 import pytest
 
 from hotline.settings import Settings
 from hotline.setup import Prepared
-from hotline.sipp.runner import CallerPath, SippInstance
+from hotline.sipp.runner import CallerPath
 from hotline.storage import CallRecord, MessageStatus, Outcome, StepKind, Store
 from queues.callbacks import CallbackStatus
 from tests.integration import lab
@@ -44,19 +45,22 @@ async def records_by_outcome(
     return by_outcome
 
 
-async def book_callback(
-    controller: ControllerProcess, callers: SippInstance, store: Store
-) -> CallRecord:
-    """Wait for the booking caller to be told their callback is booked and hang up."""
+async def callback_booked(store: Store) -> None:
+    """Wait until the booking caller's callback is booked. They still hear the confirmation
+    (12 s) before they hang up; the callback already waits in their place."""
 
     def booked() -> bool:
         return any(c.status is CallbackStatus.WAITING for c in store.list_callbacks())
 
     await lab.wait_until(booked, 60, step=0.3)
-    (booker,) = [
-        r for r in await lab.ended_records(store, 1, 30) if r.outcome is Outcome.CALLBACK_REQUESTED
-    ]
-    return booker
+
+
+async def metrics_show(controller: ControllerProcess, line: str, timeout: float = 10) -> str:
+    """The metrics text once it has ``line`` (the counters follow the store's writes by a
+    moment), or as it stands after ``timeout``."""
+    with contextlib.suppress(TimeoutError):
+        await lab.wait_until(lambda: line in controller.api_text("/metrics"), timeout, step=0.3)
+    return controller.api_text("/metrics")
 
 
 async def test_given_a_caller_who_books_a_callback_when_an_agent_frees_then_called_back_first(
@@ -74,9 +78,9 @@ async def test_given_a_caller_who_books_a_callback_when_an_agent_frees_then_call
         # Caller 0 books a callback; caller 1 arrives 5 s later and just waits. No agent yet.
         callers = lab.callers(lab_settings, tmp_path, [BOOKER, WAITER], 2, rate=0.2)
         await callers.start()
-        booker = await book_callback(controller, callers, store)
-        metrics = controller.api_text("/metrics")
-        assert 'hotline_calls_waiting{queue="general"} 2.0' in metrics  # the waiter + callback
+        await callback_booked(store)
+        waiting = 'hotline_calls_waiting{queue="general"} 2.0'  # the waiter + the callback
+        assert waiting in await metrics_show(controller, waiting)
         controller.api("POST", "/api/v1/agents/A001/login", {"seat": "seat001"})
         by_outcome = await records_by_outcome(store, 3, timeout=90)
         stats = await callers.wait(timeout=60)
@@ -85,6 +89,7 @@ async def test_given_a_caller_who_books_a_callback_when_an_agent_frees_then_call
         await phones.stop()
     assert stats.successful == 2, callers.errors()
 
+    (booker,) = by_outcome["callback_requested"]
     assert steps(booker, StepKind.CALLER_CHOICE) == [{"key": "1"}]
     (callback,) = store.list_callbacks()
     assert (callback.status, callback.attempts, callback.agent) == (
@@ -116,14 +121,18 @@ async def test_given_a_callback_nobody_answers_when_attempts_run_out_then_failed
     # No phone at the callback trunk's address: every attempt fails at once.
     callers = lab.callers(lab_settings, tmp_path, [BOOKER], 1)
     await callers.start()
-    await book_callback(controller, callers, store)
-    assert (await callers.wait(timeout=30)).successful == 1, callers.errors()
+    await callback_booked(store)
     controller.api("POST", "/api/v1/agents/A001/login", {"seat": "seat001"})
+    assert (await callers.wait(timeout=60)).successful == 1, callers.errors()
 
     def failed() -> bool:
         return [c.status for c in store.list_callbacks()] == [CallbackStatus.FAILED]
 
+    def booker_ended() -> bool:
+        return any(r.outcome is Outcome.CALLBACK_REQUESTED for r in store.list_calls(None, 100))
+
     await lab.wait_until(failed, 60, step=0.3)
+    await lab.wait_until(booker_ended, 30, step=0.3)
     (callback,) = store.list_callbacks()
     assert callback.attempts == 2  # HOTLINE_CALLBACK_ATTEMPTS in the lab
     # The caller not answering is no fault of the agent's: available, no missed offer.
