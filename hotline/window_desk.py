@@ -254,8 +254,7 @@ class WindowDesk:
             case EndConference():
                 await self._end_room(room)
             case ReturnToAgent():
-                both = (Member(transfer.caller, Role.CALLER), Member(transfer.agent, Role.AGENT))
-                await self._into_room(room, both)
+                await self._back_with_agent(transfer)
             case ReturnToQueue(caller=caller):
                 await self._redirect(caller, FALLBACK_CONTEXT, "s")
             case _:
@@ -330,6 +329,14 @@ class WindowDesk:
                 await self._originate_into(member.channel, exten)
             else:
                 await self._redirect(member.channel, CONFERENCE_CONTEXT, exten)
+
+    async def _back_with_agent(self, transfer: WindowTransfer) -> None:
+        """The caller in the room stays there with the agent (brought back if need be); a
+        caller still in the Dial with the agent (a window closed by its hours) is left there."""
+        room = transfer.conference_id
+        present = await self._members(room)
+        if transfer.caller in present and transfer.agent not in present:
+            await self._into_room(room, (Member(transfer.agent, Role.AGENT),))
 
     async def _members(self, room: str) -> set[str]:
         try:

@@ -166,6 +166,7 @@ async def test_given_a_window_closed_by_its_hours_then_the_call_never_leaves_the
 ) -> None:  # fmt: skip
     controller = start_controller(lab_env, store, database_url, tmp_path, wl.SATURDAY_10)
     agent = await asyncio.to_thread(store.create_token, "win-agent", Role.AGENT, "A001")
+    phones = None
     try:
         call_id, phones, caller = await answered_call(
             controller, lab_settings, tmp_path, talk_ms=6_000
@@ -179,8 +180,9 @@ async def test_given_a_window_closed_by_its_hours_then_the_call_never_leaves_the
         )
         stats = await caller.wait(timeout=60)
         assert stats.successful == 1, caller.errors()
-        await phones.stop()
     finally:
+        if phones is not None:
+            await phones.stop()
         controller.stop()
 
 
@@ -192,6 +194,7 @@ async def test_given_the_controller_killed_while_the_window_rings_then_the_resta
     agent = await asyncio.to_thread(store.create_token, "win-agent", Role.AGENT, "A001")
     window = wl.window_phone(tmp_path, answers=False)
     await window.start()
+    phones = None
     try:
         call_id, phones, caller = await answered_call(
             controller, lab_settings, tmp_path, talk_ms=40_000
@@ -214,7 +217,8 @@ async def test_given_the_controller_killed_while_the_window_rings_then_the_resta
         await lab.wait_until(lambda: not wl.room_members(asterisk, room), 5)
         await caller.wait(timeout=60)
     finally:
-        await window.stop()
-        await phones.stop()
         controller.stop()
+        await window.stop()
+        if phones is not None:
+            await phones.stop()
     print(f"controller killed while the window rang: settled {settled_s:.1f} s after the kill")
