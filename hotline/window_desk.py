@@ -89,6 +89,11 @@ class WindowError(Exception):
 
 
 @dataclasses.dataclass(frozen=True)
+class CallerGone:
+    """Not the machine's: the caller, back with the agent, hung up; the transfer is closed."""
+
+
+@dataclasses.dataclass(frozen=True)
 class Legs:
     """The caller's and the agent's channels, as Asterisk names them."""
 
@@ -116,7 +121,7 @@ class WindowDesk:
         self.wall, self.hours_clock = wall, hours_clock
         self.transfers: dict[str, WindowTransfer] = {}
         self._timers: dict[tuple[str, Timer], asyncio.TimerHandle] = {}
-        self._work: asyncio.Queue[tuple[str, Effect]] = asyncio.Queue()
+        self._work: asyncio.Queue[tuple[str, Effect | CallerGone]] = asyncio.Queue()
         self._tasks: set[asyncio.Task[None]] = set()
         self._briefings: dict[str, str] = {}
 
@@ -184,6 +189,7 @@ class WindowDesk:
         (the room keeps staff only while a marked member is there, not while the caller is)."""
         case_id = transfer.case.case_id
         self._work.put_nowait((case_id, EndConference(transfer.conference_id)))
+        self._work.put_nowait((case_id, CallerGone()))
         asyncio.get_running_loop().call_later(FORGET_AFTER_S, self._forget, case_id)
 
     def feed(self, case_id: str, event: WindowEvent) -> None:
@@ -223,9 +229,12 @@ class WindowDesk:
             except Exception:
                 log.exception("transfer %s: %s failed", case_id, type(effect).__name__)
 
-    async def _carry_out(self, case_id: str, effect: Effect) -> None:
+    async def _carry_out(self, case_id: str, effect: Effect | CallerGone) -> None:
         transfer = self.transfers[case_id]
         match effect:
+            case CallerGone():
+                record = record_of(transfer, self.wall(), caller_gone=True)
+                await asyncio.to_thread(self.store.save_transfer, record)
             case Record(step=step):
                 record = record_of(transfer, self.wall())
                 await asyncio.to_thread(self.store.save_transfer, record, [step])
@@ -394,7 +403,12 @@ class WindowDesk:
             log.info("transfer %s settled after a (re)connect: %s", record.case_id,
                      decision.transfer.state)  # fmt: skip
             self._take(decision)
-            if decision.transfer.finished and not decision.effects:
+            settled = decision.transfer
+            if settled.state is WindowState.RETURNED_TO_AGENT and (
+                settled.caller not in snapshot.alive
+            ):
+                self._caller_gone_after(settled)
+            elif settled.finished and not decision.effects:
                 await asyncio.to_thread(
                     self.store.save_transfer, record_of(decision.transfer, self.wall())
                 )
@@ -440,12 +454,16 @@ def _briefing_of(case: CaseContext, office: Office) -> str:
     return briefing_text(probe)
 
 
-def record_of(t: WindowTransfer, now: datetime) -> TransferRecord:
+def record_of(t: WindowTransfer, now: datetime, *, caller_gone: bool = False) -> TransferRecord:
+    """The transfer as stored. Back with the agent, it stays open until the caller hangs up:
+    after a restart the controller must still end the room then (the agent alone in it)."""
     created = t.steps[0].at if t.steps else now
+    back_with_agent = t.state is WindowState.RETURNED_TO_AGENT and not caller_gone
     return TransferRecord(
         case_id=t.case.case_id, call_id=t.case.call_id, agent=t.agent_id,
         office_endpoint=t.office.endpoint, summary=t.case.summary, caller_channel=t.caller,
         agent_channel=t.agent, clerk_channel=t.clerk, state=t.state.value, reason=t.reason,
-        agent_present=t.agent_present, finished=t.finished, dialled_at=t.dialled_at,
+        agent_present=t.agent_present, finished=t.finished and not back_with_agent,
+        dialled_at=t.dialled_at,
         created_at=created, updated_at=now,
     )  # fmt: skip
