@@ -229,3 +229,40 @@ async def test_given_the_controller_killed_while_the_window_rings_then_the_resta
         if phones is not None:
             await phones.stop()
     print(f"controller killed while the window rang: settled {settled_s:.1f} s after the kill")
+
+
+async def test_given_the_controller_killed_in_the_conference_then_the_restart_takes_it_up(
+    asterisk: Prepared, lab_env: dict[str, str], store: Store, database_url: str,
+    lab_settings: Settings, tmp_path: Path, no_leaked_channels: None,
+) -> None:  # fmt: skip
+    controller = start_controller(lab_env, store, database_url, tmp_path, wl.WEDNESDAY_10)
+    agent = await asyncio.to_thread(store.create_token, "win-agent", Role.AGENT, "A001")
+    window = wl.window_phone(tmp_path, answers=True, talk_ms=30_000)
+    await window.start()
+    phones = None
+    try:
+        call_id, phones, caller = await answered_call(
+            controller, lab_settings, tmp_path, talk_ms=60_000
+        )
+        transfer = ask_window(agent, call_id, "长宁区", "social_insurance_window")
+        room = transfer["conference"]
+        await lab.wait_until(lambda: wl.is_in_room(asterisk, room, CALLER, SEAT, CHANGNING), 20)
+        controller.kill()
+        controller.start()
+        await asyncio.sleep(1)
+        assert len(wl.room_members(asterisk, room)) == 3, "nobody dropped by the restart"
+        # The restarted controller knows the transfer: the agent can leave as before.
+        status, left = send(f"/api/v1/transfers/{transfer['transfer_id']}/leave", agent, {}, "POST")
+        assert status == 200 and left["state"] == "agent_left", left
+        await lab.wait_until(lambda: len(wl.room_members(asterisk, room)) == 2, 10)
+        assert wl.is_in_room(asterisk, room, CALLER, CHANGNING)
+        asterisk.asterisk.rx(f"channel request hangup {member(asterisk, room, CHANGNING)}")
+        stats = await caller.wait(timeout=60)
+        assert stats.successful == 1, caller.errors()
+        await lab.wait_until(lambda: closed(agent, transfer["transfer_id"]), 5)
+        assert steps_of(agent, transfer["transfer_id"])[-1].endswith("]-> completed")
+    finally:
+        controller.stop()
+        await window.stop()
+        if phones is not None:
+            await phones.stop()
