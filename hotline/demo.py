@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import statistics
 import sys
@@ -22,12 +23,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hotline.demo_district import DistrictTally, district_contacts, run_district_phase
 from hotline.demo_plan import Phase, Plan, Verdict, judge, plan
 from hotline.events import CallAnswered, CallArrived, CallEnded, Event
 from hotline.settings import Settings
 from hotline.setup import prepare
 from hotline.sipp import runner
 from hotline.wiring import ControllerApp
+from ivr.hours import is_open
+from transfers.directory import OfficeKind
 
 AGENT_BASE_PORT = 6001
 SEATS_PER_SIPP = 40
@@ -76,7 +80,11 @@ def lab_settings(settings: Settings, agents: int) -> Settings:
         seat: f"sip:{seat}@127.0.0.1:{AGENT_BASE_PORT + index // SEATS_PER_SIPP}"
         for index, seat in enumerate(settings.seats[:agents])
     }
-    return settings.model_copy(update={"lab_seat_contacts": contacts})
+    district = district_contacts(settings, agents)
+    return settings.model_copy(update={
+        "lab_seat_contacts": {**contacts, **district["lab_seat_contacts"]},
+        "lab_window_contacts": district["lab_window_contacts"],
+    })  # fmt: skip
 
 
 async def run_demo(base: Settings, options: DemoOptions) -> int:
@@ -87,11 +95,12 @@ async def run_demo(base: Settings, options: DemoOptions) -> int:
     )
     say = _say
     prepared = await asyncio.to_thread(prepare, settings, lambda line: say(f"setup: {line}"))
-    tally = Tally()
+    tally, district = Tally(), DistrictTally()
     clock = DemoClock()
     app = ControllerApp(
-        settings, prepared.layout, prepared.secrets, extra_sinks=[tally], ivr_clock=clock
-    )
+        settings, prepared.layout, prepared.secrets, extra_sinks=[tally, district],
+        ivr_clock=clock,
+    )  # fmt: skip
     await app.start()
     demo = await asyncio.to_thread(
         plan, app.flows.current, options.calls, app.prompt_seconds, datetime.now(UTC)
@@ -107,6 +116,9 @@ async def run_demo(base: Settings, options: DemoOptions) -> int:
     finally:
         for instance in agents:
             await instance.stop()
+    district_problems = await _district_phase(
+        app, demo, workdir, clock, options=options, district=district
+    )
     await app.recorder.flush(timeout=30)
     records = await asyncio.to_thread(app.store.list_calls, started_wall, demo.calls * 2 + 10)
     await app.stop()
@@ -114,10 +126,14 @@ async def run_demo(base: Settings, options: DemoOptions) -> int:
     summary = _summary(
         demo, verdict, tally=tally, stats=stats, seconds=time.monotonic() - started, app=app
     )
+    summary["window_connections"] = district.window_connections
+    summary["work_orders"] = len(district.order_statuses)
+    summary["work_orders_delivered"] = district.work_orders_delivered
     _print_summary(summary, options.json)
-    for line in verdict.wrong[:20]:
+    for line in [*verdict.wrong[:20], *district_problems]:
         say(f"not as scripted: {line}")
     ok = verdict.as_scripted == demo.calls and verdict.covered == demo.paths_total
+    ok = ok and not district_problems
     return 0 if ok else 1
 
 
@@ -136,6 +152,27 @@ async def place_plan(
         )
         await _wait_until_ended(tally, timeout=90)
     return stats
+
+
+async def _district_phase(
+    app: ControllerApp, demo: Plan, workdir: Path, clock: DemoClock, *, options: DemoOptions,
+    district: DistrictTally,
+) -> list[str]:  # fmt: skip
+    """The last phase: a caller connected to 长宁区's window, and a work order for its brigade,
+    at a time of the plan when that window is open, along a path of the plan that reaches an
+    agent."""
+    window = app.directory.office("changning", OfficeKind.SOCIAL_INSURANCE_WINDOW)
+    for phase in demo.phases:
+        answered = [s for s in phase.scripts if s.outcome == "answered"]
+        if answered and is_open(window.hours, phase.at):
+            clock.at = phase.at
+            # The caller stays on until the clerk hangs up.
+            path = dataclasses.replace(answered[0].caller, hangup_after_ms=0)
+            _say(f"phase {len(demo.phases) + 1}: a window connection and a work order")
+            return await run_district_phase(
+                app, workdir, path, agents=options.agents, tally=district, say=_say
+            )
+    return ["district phase: no phase of the plan has an agent path while the window is open"]
 
 
 @dataclass

@@ -156,7 +156,7 @@ class ControllerApp:
         desk = WindowDesk(
             self.ami, self.store, self.hub.publish, self.directory, limits,
             briefing=lambda text: prompts.path(Prompt("window.briefing", text))[0],
-            wall=self._wall, hours_clock=lambda: s.window_time or self._wall(),
+            wall=self._wall, hours_clock=lambda: s.window_time or self._ivr_clock(),
         )  # fmt: skip
         self.bridge.observers.append(desk.observe)
         self.ami.add_on_connected(desk.settle_open)
