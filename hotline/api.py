@@ -23,6 +23,7 @@ from hotline.api_base import (
     require_self_or,
 )
 from hotline.api_followups import followup_routes
+from hotline.api_handoffs import handoff_routes
 from hotline.api_ivr import ivr_routes
 from hotline.api_kb import kb_routes
 from hotline.api_transfers import transfer_routes
@@ -89,6 +90,7 @@ def build_app(ctx: ApiContext) -> FastAPI:
     ivr_routes(app, ctx, verify)
     kb_routes(app, ctx, verify)
     transfer_routes(app, ctx, verify)
+    handoff_routes(app, ctx, verify)
     work_order_routes(app, ctx, verify)
 
     @app.get("/api/v1/calls")

@@ -13,6 +13,7 @@ from fastapi import Request
 
 from hotline.controller import Controller
 from hotline.flow_library import FlowLibrary
+from hotline.handoff_desk import HandoffDesk
 from hotline.knowledge import KnowledgeBase
 from hotline.metrics import Metrics
 from hotline.screen_pops import ScreenPops
@@ -47,6 +48,7 @@ class ApiContext:
     screen_pops: ScreenPops | None = None
     work_orders: WorkOrderDesk | None = None
     windows: WindowDesk | None = None
+    handoffs: HandoffDesk | None = None
 
 
 class TokenVerifier:

@@ -1,11 +1,12 @@
 """What a caller's FastAGI session does: the IVR menu, then the wait for an agent.
 
-The dialplan (dialplans/extensions.conf.j2) calls four scripts:
+The dialplan (dialplans/extensions.conf.j2) calls five scripts:
   ``inbound`` when a caller arrives: the IVR flow (see ivr_session), then queue, wait (music on
   hold, see waiting_room), choose an agent;
   ``survey`` when the agent has left: the caller rates the call;
   ``requeue`` when the chosen seat did not answer: back to the head of the queue;
-  ``callback`` when a caller answers a queued callback: greet them and ring the reserved agent.
+  ``callback`` when a caller answers a queued callback: greet them and ring the reserved agent;
+  ``transfer`` when an agent hands the caller to another queue or agent (a blind transfer).
 Each ends by setting HOTLINE_ROUTE; a session that ends any other way (error, controller
 killed) leaves it empty and the dialplan sends the caller to the static fallback queue.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from agi import AgiChannelHungUp, AgiError, AgiSession
 from hotline import channel_vars
@@ -49,6 +51,8 @@ class CallFlow:
         self.waiting_room = WaitingRoom(controller, config, playback)
         self.ivr = IvrSession(controller, config.prompt_file, config.book_callback)
         self.surveys = SurveyDesk(controller, config.prompt_file, config.save_survey)
+        self.transfers: Callable[[str], Route | None] | None = None
+        """Where a transferred caller goes (hotline/handoff_desk.py; set by the wiring)."""
 
     async def __call__(self, session: AgiSession) -> None:
         script = session.env.network_script or session.env.script
@@ -65,6 +69,8 @@ class CallFlow:
                 await self._callback(session)
             elif script == "survey":
                 await self._survey(session)
+            elif script == "transfer":
+                await self._transferred(session)
             else:
                 log.warning("call %s asked for unknown FastAGI script %r", uniqueid, script[:40])
         except AgiChannelHungUp:
@@ -121,6 +127,13 @@ class CallFlow:
             trace.in_ivr = False
         queue, topic = trace.queue or "general", trace.topic or "general"
         await self._route(session, Route(queue, topic, node="requeue"))
+
+    async def _transferred(self, session: AgiSession) -> None:
+        """A caller a blind transfer redirected here: routed again, with the case. Unknown
+        (the controller restarted since), HOTLINE_ROUTE stays empty: the fallback queue."""
+        route = self.transfers(session.env.uniqueid) if self.transfers is not None else None
+        if route is not None:
+            await self._route(session, route)
 
     async def _callback(self, session: AgiSession) -> None:
         """A queued callback's leg, answered by the caller: greet, then the reserved agent."""

@@ -87,6 +87,8 @@ class Settings(BaseModel):
     """How long a district window rings before the caller goes back to the agent."""
     window_briefing_max_s: float = Field(default=45.0, ge=5, le=120)
     """The longest briefing a clerk hears before the caller joins anyway."""
+    transfer_answer_s: float = Field(default=30.0, ge=3, le=120)
+    """How long the agent consulted in a warm transfer rings before the caller goes back."""
     window_time: datetime | None = None
     """Tests and rehearsals only: judge windows' opening hours as if it were this time."""
 

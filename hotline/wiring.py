@@ -33,6 +33,8 @@ from hotline.callback_desk import CallbackDesk
 from hotline.controller import Controller
 from hotline.delivery import Delivery, DeliveryConfig
 from hotline.flow_library import FlowLibrary
+from hotline.handoff_ami import queue_routes
+from hotline.handoff_desk import HandoffDesk
 from hotline.ivr_facts import IvrFacts
 from hotline.kb_build import ChildBuilder
 from hotline.knowledge import KnowledgeBase
@@ -54,6 +56,7 @@ from ivr.prompt import Prompt
 from queues.callbacks import CallbackPolicy
 from queues.router import Router, RoutingError
 from transfers.directory import load_directory
+from transfers.handoff import HandoffSettings
 from transfers.machine import WindowSettings
 from transfers.outbox import RetryPolicy
 
@@ -121,8 +124,9 @@ class ControllerApp:
             username=self.secrets.ami_username, secret=self.secrets.ami_secret,
             events="call,agent,dtmf",
         )  # fmt: skip
+        self.call_flow = CallFlow(self.controller, flow_config, features, AmiPlayback(self.ami))
         self.agi = FastAgiServer(
-            CallFlow(self.controller, flow_config, features, AmiPlayback(self.ami)),
+            self.call_flow,
             host=s.agi_host,
             port=s.agi_port,
             on_reply=self.metrics.observe_agi_reply,
@@ -130,6 +134,7 @@ class ControllerApp:
         self.bridge = AmiBridge(self.ami, self.controller)
         self.directory = load_directory()
         self.windows = self._window_desk(flow_config.dynamic_prompts)
+        self.handoffs = self._handoff_desk()
         self.callbacks = self._callback_desk()
         self.work_orders, self.delivery = self._work_orders()
         self.metrics.watch_queues(self._queue_snapshots)
@@ -159,6 +164,19 @@ class ControllerApp:
             wall=self._wall, hours_clock=lambda: s.window_time or self._ivr_clock(),
         )  # fmt: skip
         self.bridge.observers.append(desk.observe)
+        self.ami.add_on_connected(desk.settle_open)
+        return desk
+
+    def _handoff_desk(self) -> HandoffDesk:
+        desk = HandoffDesk(
+            self.ami, self.store, self.hub.publish, self.controller.router,
+            HandoffSettings(dial_timeout_s=self.settings.transfer_answer_s),
+            routes=lambda: queue_routes(self.flows.current), mono=self.controller.clock.mono,
+            wall=self._wall,
+        )  # fmt: skip
+        self.bridge.observers.append(desk.observe)
+        self.hub.add(desk)
+        self.call_flow.transfers = desk.route_for
         self.ami.add_on_connected(desk.settle_open)
         return desk
 
@@ -246,6 +264,7 @@ class ControllerApp:
         self._spawn("ami", self.ami.run())
         self._spawn("ami-events", self.bridge.consume(self.ami.subscribe()))
         self._spawn("windows", self.windows.run())
+        self._spawn("handoffs", self.handoffs.run())
         self._spawn("mqtt", self.mqtt.run())
         self._spawn("recorder", self.recorder.run())
         self._spawn("knowledge", self._keep_knowledge_current())
@@ -337,6 +356,7 @@ class ControllerApp:
             screen_pops=self.screen_pops,
             work_orders=self.work_orders,
             windows=self.windows,
+            handoffs=self.handoffs,
         )
         config = uvicorn.Config(
             build_app(context),

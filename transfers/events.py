@@ -16,7 +16,8 @@ from typing import Any, ClassVar
 from hotline.events import TOPIC_ROOT, Event, SupervisorJoined, TransferChanged
 
 __all__ = [
-    "EVENT_TYPES", "TOPIC_ROOT", "FollowUpScheduled", "SupervisorJoined", "TransferChanged",
+    "EVENT_TYPES", "TOPIC_ROOT", "FollowUpScheduled", "HandoffOffered", "SupervisorJoined",
+    "TransferChanged",
     "TransferEvent", "WorkOrderChanged", "WorkOrderEscalated",
 ]  # fmt: skip
 
@@ -63,8 +64,25 @@ class FollowUpScheduled(TransferEvent):
     due_at: datetime
 
 
+@dataclass(frozen=True)
+class HandoffOffered(TransferEvent):
+    """A transferred caller offered to (blind) or bridged with (warm) the receiving agent: the
+    case goes with them, for that agent's screen-pop."""
+
+    topic_template: ClassVar[str] = "transfers/{case_id}/offered"
+    case_id: str
+    call_id: str
+    kind: str
+    agent: str
+    """The receiving agent."""
+    previous_agent: str
+    note: str
+    topic: str
+
+
 EVENT_TYPES: tuple[type[Event], ...] = (
     TransferChanged,
+    HandoffOffered,
     SupervisorJoined,
     WorkOrderChanged,
     WorkOrderEscalated,

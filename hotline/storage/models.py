@@ -336,4 +336,9 @@ class HotTopicRow(Base):
 
 # The knowledge base and work-order tables live in their own modules; importing them registers
 # them here.
-from hotline.storage import kb_models, transfer_models, wo_models  # noqa: E402, F401
+from hotline.storage import (  # noqa: E402, F401
+    handoff_models,
+    kb_models,
+    transfer_models,
+    wo_models,
+)

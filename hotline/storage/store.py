@@ -26,6 +26,7 @@ from hotline.storage.engine import (
     unavailable_error,
 )
 from hotline.storage.errors import ConflictError, StorageError
+from hotline.storage.handoff_store import HandoffStoreMixin
 from hotline.storage.ivr_store import IvrStoreMixin
 from hotline.storage.kb_store import KbStoreMixin
 from hotline.storage.records import (
@@ -50,7 +51,9 @@ log = logging.getLogger(__name__)
 _SCHEMA_SQLSTATES = {"42P01", "42703"}
 
 
-class Store(IvrStoreMixin, KbStoreMixin, TransferStoreMixin, WorkOrderStoreMixin):
+class Store(
+    HandoffStoreMixin, IvrStoreMixin, KbStoreMixin, TransferStoreMixin, WorkOrderStoreMixin
+):
     """Calls, agents, seats, skills, agent sessions, agent state changes and API tokens."""
 
     def __init__(self, url: URL, engine: Engine) -> None:

@@ -48,6 +48,8 @@ APP_TABLES = {
     "work_order_events",
     "outbox",
     "window_transfers",
+    "handoffs",
+    "handoff_steps",
     "window_transfer_steps",
     "calls",
     "call_steps",

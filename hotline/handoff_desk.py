@@ -1,0 +1,507 @@
+"""Carries out blind and warm transfers (transfers/handoff.py) on Asterisk, through AMI.
+
+The machine decides; this desk turns its effects into AMI actions, timers, store writes and
+events, and turns what AMI reports back into the machine's events (hotline/handoff_ami.py)::
+
+    API ──▶ HandoffDesk.request ──▶ machine ──▶ effects ──▶ AMI Redirect / Originate /
+    AMI events ──▶ handoff_ami ──┘                          ConfbridgeKick / Hangup, timers,
+    FastAGI "transfer" ──▶ route_for ──▶ Controller          Store, EventHub
+
+On Asterisk (dialplans/extensions.conf.j2, ``hotline-transfer``):
+
+* blind: the caller is redirected out of the Dial with the agent (whose leg ends, so the agent
+  goes to wrap-up as usual) into the ``transfer`` FastAGI script, which routes the caller again
+  to the target queue (its skills) or the named agent (preferred agent), with a priority boost
+  (hotline/handoff_ami.py says why); the receiving agent's offer carries the case
+  (HandoffOffered: previous agent, note, topic).
+* warm: the caller is redirected to music on hold and the agent into the case's ConfBridge room;
+  the target's seat is dialled with Originate into the same room. Complete: the caller joins the
+  room and the agent is kicked; cancel, or a target that does not answer: the caller joins the
+  room with the agent and the target's leg is hung up.
+
+Without the controller the dialplan never leaves anyone in silence: the transfer script's
+caller goes to the fallback queue, and music on hold ends in the fallback queue after a while.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from ami import AmiClient, AmiError, Event
+from hotline.events import CallAnswered, CallOffered
+from hotline.events import Event as HotlineEvent
+from hotline.handoff_ami import consult_leg_id, consult_outcome, handoff_event, room_of
+from hotline.storage import Store
+from hotline.storage.handoff_store import HandoffRecord
+from ivr.interpreter import Route
+from queues.router import Router
+from transfers.case import CaseContext, Step
+from transfers.effects import (
+    Bridge,
+    CancelConsult,
+    CancelTimer,
+    Consult,
+    DeliverToAgent,
+    DeliverToQueue,
+    Effect,
+    PlayHold,
+    Publish,
+    Record,
+    ReturnToAgent,
+    ReturnToQueue,
+    StartTimer,
+    Timer,
+)
+from transfers.events import HandoffOffered
+from transfers.handoff import (
+    TERMINAL,
+    Handoff,
+    HandoffDecision,
+    HandoffEvent,
+    HandoffKey,
+    HandoffKind,
+    HandoffSettings,
+    HandoffState,
+    InvalidHandoff,
+    Target,
+    TargetKind,
+    handle_handoff,
+    request_handoff,
+)
+
+log = logging.getLogger("hotline.handoff_desk")
+
+TRANSFER_CONTEXT = "hotline-transfer"
+CONFERENCE_CONTEXT = "hotline-conference"
+FALLBACK_CONTEXT = "hotline-fallback"
+FORGET_AFTER_S = 60.0
+SERVING = frozenset({"available", "wrap_up", "on_call", "offered", "resting"})
+
+
+class HandoffError(Exception):
+    """A transfer cannot be asked for or acted on: the message says why and what to do."""
+
+    def __init__(self, error_id: str, message: str) -> None:
+        super().__init__(message)
+        self.error_id = error_id
+
+
+@dataclasses.dataclass(frozen=True)
+class Received:
+    """Not the machine's: the agent the transferred caller is offered to (for the record)."""
+
+    agent: str
+
+
+@dataclasses.dataclass(frozen=True)
+class EndRoom:
+    """Not the machine's: back with the agent, the caller hung up; the room is emptied."""
+
+
+Work = Effect | Received | EndRoom
+
+
+class HandoffDesk:
+    def __init__(
+        self,
+        ami: AmiClient,
+        store: Store,
+        publish: Callable[[HotlineEvent], None],
+        router: Router,
+        settings: HandoffSettings,
+        *,
+        routes: Callable[[], Mapping[str, Route]],
+        mono: Callable[[], float],
+        wall: Callable[[], datetime],
+    ) -> None:
+        self.ami, self.store, self.publish, self.router = ami, store, publish, router
+        self.settings, self.routes, self.mono, self.wall = settings, routes, mono, wall
+        self.handoffs: dict[str, Handoff] = {}
+        self._queues: dict[str, str] = {}
+        """Case id -> the queue the caller came from (a named agent is reached through it)."""
+        self._pending: dict[str, str] = {}
+        """Caller uniqueid -> case id, while the caller is on the way to the transfer script."""
+        self._offered: dict[str, str] = {}
+        """Caller uniqueid -> case id, until the receiving agent answers."""
+        self._timers: dict[tuple[str, Timer], asyncio.TimerHandle] = {}
+        self._work: asyncio.Queue[tuple[str, Work]] = asyncio.Queue()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # ---- asking for a transfer ---------------------------------------------------------
+    async def request(
+        self, call_id: str, agent_id: str, kind: HandoffKind, target: Target, note: str, *,
+        queue: str, topic: str,
+    ) -> Handoff:  # fmt: skip
+        if any(h.case.call_id == call_id and h.state not in TERMINAL
+               for h in self.handoffs.values()):  # fmt: skip
+            raise HandoffError(
+                "transfer.in_progress", f"call {call_id} is already being transferred"
+            )
+        self.check_target(kind, target, agent_id)
+        caller, agent = await self._legs(call_id)
+        case = CaseContext(uuid.uuid4().hex[:12], call_id, note, topic=topic)
+        decision = request_handoff(
+            kind, case, target, caller=caller, agent=agent, agent_id=agent_id, now=self.wall(),
+            settings=self.settings,
+        )  # fmt: skip
+        self._queues[case.case_id] = queue
+        self._take(decision)
+        return decision.handoff
+
+    def check_target(self, kind: HandoffKind, target: Target, agent_id: str) -> None:
+        """Refuse a target that cannot take the caller (before Asterisk is asked anything)."""
+        if target.kind is TargetKind.QUEUE:
+            if kind is HandoffKind.WARM:
+                message = "a warm transfer consults an agent: give agent, not queue"
+                raise HandoffError("target.warm_queue", message)
+            if target.name not in self.routes():
+                known = ", ".join(sorted(self.routes()))
+                raise HandoffError("queue.unknown", f"no queue {target.name!r} (one of: {known})")
+            return
+        slot = self.router.agents.get(target.name)
+        if target.name == agent_id:
+            raise HandoffError("agent.self", "the call is already with this agent")
+        if slot is None or slot.state.value not in SERVING:
+            raise HandoffError("agent.unavailable", f"agent {target.name} is not logged in")
+        if kind is HandoffKind.WARM and (slot.state.value != "available" or slot.call_id):
+            raise HandoffError("agent.busy", f"agent {target.name} is not free to consult now")
+
+    async def _legs(self, call_id: str) -> tuple[str, str]:
+        _, channels = await self.ami.action_list("CoreShowChannels")
+        caller = next((c for c in channels if c.get("Uniqueid", "") == call_id), None)
+        if caller is None:
+            raise HandoffError("call.gone", f"call {call_id} has no channel on Asterisk any more")
+        bridge = caller.get("BridgeId", "")
+        agent = next(
+            (c.get("Channel", "") for c in channels if bridge and c.get("BridgeId", "") == bridge
+             and c.get("Channel", "").startswith("PJSIP/seat") and c is not caller), None,
+        )  # fmt: skip
+        if agent is None:
+            raise HandoffError("call.not_bridged", f"call {call_id} is not talking with a seat")
+        return caller.get("Channel", ""), agent
+
+    def complete(self, case_id: str) -> Handoff:
+        return self._feed_now(case_id, HandoffKey.AGENT_COMPLETES)
+
+    def cancel(self, case_id: str) -> Handoff:
+        return self._feed_now(case_id, HandoffKey.AGENT_CANCELS)
+
+    def _feed_now(self, case_id: str, key: HandoffKey) -> Handoff:
+        handoff = self.handoffs.get(case_id)
+        if handoff is None:
+            raise HandoffError("transfer.unknown", f"no open transfer {case_id}")
+        try:
+            decision = handle_handoff(handoff, HandoffEvent(self.wall(), key), self.settings)
+        except InvalidHandoff as exc:
+            raise HandoffError("transfer.state", f"{exc} (complete or cancel once the target "
+                               "has answered)") from None  # fmt: skip
+        self._take(decision)
+        return decision.handoff
+
+    # ---- the transferred caller's FastAGI session ---------------------------------------------
+    def route_for(self, uniqueid: str) -> Route | None:
+        """Where the caller redirected to the transfer script goes; None: not ours (the
+        dialplan's fallback queue takes them). The caller is queued here, boosted."""
+        case_id = self._pending.pop(uniqueid, None)
+        handoff = self.handoffs.get(case_id or "")
+        if case_id is None or handoff is None:
+            return None
+        routes = self.routes()
+        route, preferred = self._destination(handoff, routes)
+        if handoff.state is HandoffState.REQUESTED:
+            key = HandoffKey.DELIVERED if route is not None else HandoffKey.DELIVERY_FAILED
+            self.feed(case_id, HandoffEvent(self.wall(), key))
+        if route is None:
+            route = routes.get(self.settings.fallback_queue) or routes["general"]
+        self._offered[uniqueid] = case_id
+        self.router.remove(uniqueid)
+        self.router.enqueue(
+            uniqueid, route.queue, self.mono(), priority=route.priority,
+            requirements=route.requirements, preferred_agent=preferred,
+        )  # fmt: skip
+        return route
+
+    def _destination(
+        self, handoff: Handoff, routes: Mapping[str, Route]
+    ) -> tuple[Route | None, str | None]:
+        target = handoff.target
+        if handoff.state is not HandoffState.REQUESTED:
+            return None, None  # back to the fallback queue (the agent is gone)
+        if target.kind is TargetKind.QUEUE:
+            return routes.get(target.name), None
+        slot = self.router.agents.get(target.name)
+        if slot is None or slot.state.value not in SERVING:
+            return None, None
+        base = routes.get(self._queues.get(handoff.case.case_id, "")) or routes["general"]
+        return base, target.name
+
+    # ---- what Asterisk and the controller report ------------------------------------------
+    def observe(self, event: Event) -> None:
+        if event.name != "Hangup":
+            return
+        for case_id, handoff in list(self.handoffs.items()):
+            found = handoff_event(handoff, event.name, event.fields, self.wall())
+            if found is not None:
+                self.feed(case_id, found)
+            elif (handoff.state is HandoffState.RETURNED_TO_AGENT
+                  and event.get("Channel", "") == handoff.caller):  # fmt: skip
+                self._work.put_nowait((case_id, EndRoom()))
+
+    def __call__(self, event: HotlineEvent) -> None:
+        """The event hub's sink: the transferred caller offered to (and answered by) an agent."""
+        if isinstance(event, CallOffered) and event.call_id in self._offered:
+            case_id = self._offered[event.call_id]
+            handoff = self.handoffs.get(case_id)
+            if handoff is not None:
+                self._work.put_nowait((case_id, Received(event.agent)))
+                self._work.put_nowait((case_id, Publish(_offered(handoff, event.agent, event.at))))
+        elif isinstance(event, CallAnswered):
+            self._offered.pop(event.call_id, None)
+
+    def feed(self, case_id: str, event: HandoffEvent) -> None:
+        handoff = self.handoffs.get(case_id)
+        if handoff is None:
+            return
+        try:
+            self._take(handle_handoff(handoff, event, self.settings))
+        except InvalidHandoff as exc:
+            log.warning("%s: ignored", exc)
+
+    def _take(self, decision: HandoffDecision) -> None:
+        handoff = decision.handoff
+        case_id = handoff.case.case_id
+        self.handoffs[case_id] = handoff
+        for effect in decision.effects:
+            self._work.put_nowait((case_id, effect))
+        if handoff.state in TERMINAL and handoff.state is not HandoffState.RETURNED_TO_AGENT:
+            asyncio.get_running_loop().call_later(FORGET_AFTER_S, self._forget, case_id)
+
+    def _forget(self, case_id: str) -> None:
+        handoff = self.handoffs.get(case_id)
+        if handoff is not None and handoff.state in TERMINAL:
+            del self.handoffs[case_id]
+
+    # ---- carrying out -----------------------------------------------------------------
+    async def run(self) -> None:
+        while True:
+            case_id, work = await self._work.get()
+            try:
+                await self._carry_out(case_id, work)
+            except AmiError as exc:
+                log.warning("transfer %s: %s failed: %s", case_id, type(work).__name__, exc)
+            except Exception:
+                log.exception("transfer %s: %s failed", case_id, type(work).__name__)
+
+    async def _carry_out(self, case_id: str, work: Work) -> None:
+        handoff = self.handoffs[case_id]
+        match work:
+            case Record(step=step):
+                await self._save(handoff, [step])
+            case Received(agent=agent):
+                await self._save(handoff, received_by=agent)
+            case EndRoom():
+                await self._end_room(case_id)
+                await self._save(handoff, caller_gone=True)
+            case Publish(event=event):
+                self.publish(event)
+            case StartTimer(timer=timer, seconds=seconds):
+                self._start_timer(case_id, timer, seconds)
+            case CancelTimer(timer=timer):
+                timer_handle = self._timers.pop((case_id, timer), None)
+                if timer_handle is not None:
+                    timer_handle.cancel()
+            case _:
+                await self._asterisk(handoff, work)
+
+    async def _asterisk(self, handoff: Handoff, effect: Effect) -> None:
+        case_id = handoff.case.case_id
+        room = room_of(case_id)
+        match effect:
+            case (
+                DeliverToQueue(caller=caller)
+                | DeliverToAgent(caller=caller)
+                | ReturnToQueue(caller=caller)
+            ):
+                self._pending[handoff.case.call_id] = case_id
+                await self._redirect(caller, TRANSFER_CONTEXT, "s")
+            case PlayHold():
+                await self._hold(handoff)
+            case Consult(timeout_s=timeout_s):
+                self._spawn(self._consult(handoff, timeout_s))
+            case CancelConsult(channel=channel):
+                await self._hang_up_consult(case_id, channel)
+            case Bridge(caller=caller):
+                await self._redirect(caller, CONFERENCE_CONTEXT, f"caller-{room}")
+                if handoff.agent_present:
+                    await self._kick(room, handoff.agent)
+                self.publish(_offered(handoff, handoff.target.name, self.wall()))
+            case ReturnToAgent(caller=caller):
+                await self._redirect(caller, CONFERENCE_CONTEXT, f"caller-{room}")
+            case _:
+                # ReleaseAgent: the agent's leg ends (hung up by Asterisk when the caller leaves
+                # the Dial, or kicked from the room) and the controller puts them in wrap-up.
+                log.info("transfer %s: %s", case_id, type(effect).__name__)
+
+    async def _hold(self, handoff: Handoff) -> None:
+        room = room_of(handoff.case.case_id)
+        await self.ami.action(
+            "Redirect",
+            {
+                "Channel": handoff.caller, "Context": TRANSFER_CONTEXT, "Exten": "hold",
+                "Priority": "1", "ExtraChannel": handoff.agent,
+                "ExtraContext": CONFERENCE_CONTEXT, "ExtraExten": f"seat-{room}",
+                "ExtraPriority": "1",
+            },
+        )  # fmt: skip
+        self.feed(handoff.case.case_id, HandoffEvent(self.wall(), HandoffKey.HOLD_STARTED))
+
+    async def _consult(self, handoff: Handoff, timeout_s: float) -> None:
+        case_id = handoff.case.case_id
+        slot = self.router.agents.get(handoff.target.name)
+        if slot is None:
+            self.feed(case_id, HandoffEvent(self.wall(), HandoffKey.TARGET_NO_ANSWER))
+            return
+        fields = [
+            ("Channel", f"PJSIP/{slot.seat}"), ("Context", CONFERENCE_CONTEXT),
+            ("Exten", f"seat-{room_of(case_id)}"), ("Priority", "1"),
+            ("Timeout", str(round(timeout_s * 1000))),
+            ("CallerID", f'"transfer {handoff.agent_id}" <12333>'),
+            ("ChannelId", consult_leg_id(case_id)), ("Async", "true"),
+        ]  # fmt: skip
+        try:
+            _, result = await self.ami.action_with_event(
+                "Originate", fields, event="OriginateResponse", timeout=timeout_s + 10
+            )
+        except AmiError as exc:
+            log.warning("transfer %s: consult leg not placed: %s", case_id, exc)
+            self.feed(case_id, HandoffEvent(self.wall(), HandoffKey.TARGET_NO_ANSWER))
+            return
+        self.feed(case_id, consult_outcome(
+            result.get("Response", ""), result.get("Reason", ""), result.get("Channel", ""),
+            self.wall(),
+        ))  # fmt: skip
+
+    async def _hang_up_consult(self, case_id: str, channel: str | None) -> None:
+        if channel is None:
+            _, channels = await self.ami.action_list("CoreShowChannels")
+            leg = consult_leg_id(case_id)
+            channel = next(
+                (c.get("Channel", "") for c in channels if c.get("Uniqueid", "") == leg), None
+            )
+        if channel:
+            await self.ami.action("Hangup", {"Channel": channel, "Cause": "16"})
+
+    async def _redirect(self, channel: str, context: str, exten: str) -> None:
+        fields = {"Channel": channel, "Context": context, "Exten": exten, "Priority": "1"}
+        await self.ami.action("Redirect", fields)
+
+    async def _kick(self, room: str, channel: str) -> None:
+        try:
+            await self.ami.action("ConfbridgeKick", {"Conference": room, "Channel": channel})
+        except AmiError as exc:
+            log.info("room %s: %s already gone (%s)", room, channel, exc)
+
+    async def _end_room(self, case_id: str) -> None:
+        room = room_of(case_id)
+        try:
+            _, listed = await self.ami.action_list("ConfbridgeList", {"Conference": room})
+        except AmiError:
+            return  # no such room: nobody in it
+        for member in listed:
+            await self._kick(room, member.get("Channel", ""))
+
+    async def _save(
+        self, handoff: Handoff, steps: list[Step] | None = None, *, received_by: str | None = None,
+        caller_gone: bool = False,
+    ) -> None:  # fmt: skip
+        old = await asyncio.to_thread(self.store.get_handoff, handoff.case.case_id)
+        received = received_by or (old[0].received_by if old is not None else None)
+        record = record_of(handoff, self.wall(), received_by=received, caller_gone=caller_gone)
+        await asyncio.to_thread(self.store.save_handoff, record, steps or [])
+
+    def _start_timer(self, case_id: str, timer: Timer, seconds: float) -> None:
+        old = self._timers.pop((case_id, timer), None)
+        if old is not None:
+            old.cancel()
+        expiry = {
+            Timer.HOLD: HandoffKey.HOLD_TIMER_EXPIRED,
+            Timer.DIAL: HandoffKey.DIAL_TIMER_EXPIRED,
+        }
+
+        def expire() -> None:
+            self._timers.pop((case_id, timer), None)
+            if timer in expiry:
+                self.feed(case_id, HandoffEvent(self.wall(), expiry[timer]))
+
+        self._timers[(case_id, timer)] = asyncio.get_running_loop().call_later(seconds, expire)
+
+    def _spawn(self, work: object) -> None:
+        assert asyncio.iscoroutine(work)
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # ---- after a restart ----------------------------------------------------------------
+    async def settle_open(self, client: AmiClient) -> None:
+        """Settle the stored open handoffs with what Asterisk reports (on each connect): a
+        caller on hold goes back to the agent's room (or to the fallback queue if the agent is
+        gone); one whose transfer script died is already in the fallback queue."""
+        records = await asyncio.to_thread(self.store.open_handoffs)
+        if not records:
+            return
+        _, channels = await client.action_list("CoreShowChannels")
+        alive = {c.get("Channel", "") for c in channels}
+        for record in records:
+            if record.case_id in self.handoffs:
+                continue
+            state, reason = await self._settle(record, alive)
+            step = Step(self.wall(), record.state, "controller_restarted", state)
+            settled = dataclasses.replace(
+                record, state=state, reason=reason, finished=True, updated_at=self.wall()
+            )
+            log.info("transfer %s settled after a (re)connect: %s", record.case_id, step)
+            await asyncio.to_thread(self.store.save_handoff, settled, [step])
+
+    async def _settle(self, record: HandoffRecord, alive: set[str]) -> tuple[str, str]:
+        if record.caller_channel not in alive:
+            return HandoffState.CALLER_GONE, "caller_hung_up"
+        if record.state in (HandoffState.CALLER_ON_HOLD, HandoffState.CONSULTED):
+            room = room_of(record.case_id)
+            if record.state == HandoffState.CALLER_ON_HOLD:
+                await self._hang_up_consult(record.case_id, None)
+            if record.agent_channel in alive:
+                await self._redirect(record.caller_channel, CONFERENCE_CONTEXT, f"caller-{room}")
+                return HandoffState.RETURNED_TO_AGENT, "controller_restarted"
+            await self._redirect(record.caller_channel, FALLBACK_CONTEXT, "s")
+            return HandoffState.RETURNED_TO_QUEUE, "controller_restarted"
+        return record.state, record.reason or "controller_restarted"
+
+
+def _offered(handoff: Handoff, agent: str, at: datetime) -> HandoffOffered:
+    case = handoff.case
+    return HandoffOffered(
+        at, case.case_id, case.call_id, handoff.kind.value, agent, handoff.agent_id,
+        case.summary, case.topic,
+    )  # fmt: skip
+
+
+def record_of(
+    h: Handoff, now: datetime, *, received_by: str | None = None, caller_gone: bool = False
+) -> HandoffRecord:
+    """The handoff as stored. Back with the agent it stays open until the caller hangs up:
+    the room must still be emptied then, even after a restart."""
+    created = h.steps[0].at if h.steps else now
+    back_with_agent = h.state is HandoffState.RETURNED_TO_AGENT and not caller_gone
+    return HandoffRecord(
+        case_id=h.case.case_id, call_id=h.case.call_id, kind=h.kind.value, agent=h.agent_id,
+        target_kind=h.target.kind.value, target=h.target.name, note=h.case.summary,
+        topic=h.case.topic, caller_channel=h.caller, agent_channel=h.agent,
+        target_channel=h.target_channel, received_by=received_by, state=h.state.value,
+        reason=h.reason, agent_present=h.agent_present,
+        finished=h.state in TERMINAL and not back_with_agent, created_at=created, updated_at=now,
+    )  # fmt: skip
