@@ -10,8 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bench/results
 LIMIT_S=${LOAD_BENCH_LIMIT_S:-570}  # a run never holds the lab for more than ~10 minutes
+TAG=${LOAD_BENCH_TAG:-}  # e.g. LOAD_BENCH_TAG=-stages keeps the recorded results beside a trial
 run() {
-  local name=$1; shift
+  local name=$1$TAG; shift
   local log="bench/results/$name.log"
   echo "== $name: hotline load $*" >&2
   {

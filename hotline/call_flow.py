@@ -168,6 +168,7 @@ class CallFlow:
         )  # fmt: skip
         try:
             outcome = await self.waiting_room.wait(session, waiting)
+            left_room = self.controller.clock.mono()
         finally:
             if not waiting.done():
                 waiting.cancel()  # the caller left: out of the queue
@@ -175,12 +176,12 @@ class CallFlow:
             await session.set_variable(channel_vars.ROUTE, channel_vars.ROUTE_DONE)
             await session.hangup()
             return
-        await session.set_music(False)
-        await self._send_to_agent(session, outcome)
+        # Music stays on: the Dial plays it to the caller (option m) until the agent answers.
+        await self._send_to_agent(session, outcome, left_room)
 
-    async def _send_to_agent(self, session: AgiSession, offer: Offer) -> None:
-        await session.set_variable(channel_vars.AGENT_DIAL, f"PJSIP/{offer.seat}")
-        await session.set_variable(channel_vars.OFFER_TIMEOUT, str(round(offer.timeout_s)))
-        # Last: the marker says "routing finished" only once everything else is in place.
-        await session.set_variable(channel_vars.ROUTE, channel_vars.ROUTE_AGENT)
-        self.controller.offer_sent(session.env.uniqueid)
+    async def _send_to_agent(
+        self, session: AgiSession, offer: Offer, left_room: float | None = None
+    ) -> None:
+        route = channel_vars.agent_route(f"PJSIP/{offer.seat}", round(offer.timeout_s))
+        await session.set_variable(channel_vars.ROUTE, route)
+        self.controller.offer_sent(session.env.uniqueid, left_room)

@@ -73,7 +73,9 @@ class Controller(AgentOperations):
         # For offer latency: since when each caller and each agent could have been matched.
         self._routable_since: dict[str, float] = {}
         self._free_since: dict[str, float] = {}
-        self._decided_since: dict[str, float] = {}
+        self._decided_since: dict[str, tuple[float, float]] = {}
+        """Per offer: since when it could have been made, and when it was handed to the caller's
+        session (the two ends of its routing part)."""
         self._estimators: dict[str, WaitEstimator] = {}
         self.handle_times = WaitEstimator()
         """Handle times of every queue's calls, for the estimated wait (seeded from history)."""
@@ -203,7 +205,7 @@ class Controller(AgentOperations):
         since = max(
             self._routable_since.pop(offer.call_id, 0.0), self._free_since.get(offer.agent, 0.0)
         )
-        self._decided_since[offer.call_id] = since
+        self._decided_since[offer.call_id] = (since, self.clock.mono())
         at = self.clock.wall()
         self._trace(offer.call_id).offer(offer.agent, offer.seat, at)
         self.publisher.publish(CallOffered(at, offer.call_id, offer.agent, offer.seat))
@@ -224,11 +226,21 @@ class Controller(AgentOperations):
             loop = asyncio.get_running_loop()
             self._timer = loop.call_later(max(0.01, wake - now), self.dispatch)
 
-    def offer_sent(self, uniqueid: str) -> None:
-        """Asterisk has been told to ring the agent: the offer's latency is known."""
-        since = self._decided_since.pop(uniqueid, None)
-        if since:
-            self.timings.offer_sent(max(0.0, self.clock.mono() - since))
+    def offer_sent(self, uniqueid: str, left_room: float | None = None) -> None:
+        """Asterisk has been told to ring the agent: the offer's latency is known, and its
+        parts: routing (until the caller's session had the offer), the waiting room (until it
+        let the caller go: an announcement stopped) and the AGI commands that set up the Dial.
+        ``left_room`` is the monotonic time the waiting room returned, if the caller waited."""
+        clocks = self._decided_since.pop(uniqueid, None)
+        if clocks is None:
+            return
+        since, delivered = clocks
+        now = self.clock.mono()
+        self.timings.offer_sent(max(0.0, now - since))
+        room_end = delivered if left_room is None else max(delivered, left_room)
+        self.timings.offer_stages(
+            max(0.0, delivered - since), room_end - delivered, max(0.0, now - room_end)
+        )
 
     # ---- a waiting caller's choices: keys pressed in the queue, callback, message ------------
     def hold_place(self, uniqueid: str) -> bool:
@@ -366,7 +378,8 @@ class Controller(AgentOperations):
         at = self.clock.wall()
         trace.offer(slot.code, slot.seat, at)
         self.publisher.publish(CallOffered(at, leg_id, slot.code, slot.seat))
-        self._decided_since[leg_id] = self.clock.mono()
+        now = self.clock.mono()
+        self._decided_since[leg_id] = (now, now)
         timeout = self.router.policy.for_queue(call.queue).offer_timeout_s
         return Offer(leg_id, slot.code, slot.seat, timeout)
 

@@ -31,6 +31,7 @@ class Timings(Protocol):
 
     def routing_decided(self, seconds: float) -> None: ...
     def offer_sent(self, seconds: float) -> None: ...
+    def offer_stages(self, routing_s: float, room_s: float, agi_s: float) -> None: ...
 
 
 class NoTimings:
@@ -38,6 +39,9 @@ class NoTimings:
         pass
 
     def offer_sent(self, seconds: float) -> None:
+        pass
+
+    def offer_stages(self, routing_s: float, room_s: float, agi_s: float) -> None:
         pass
 
 

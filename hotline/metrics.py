@@ -106,6 +106,14 @@ class Metrics:
             buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0),
             registry=r,
         )
+        self.offer_stage = Histogram(
+            "hotline_offer_stage_seconds",
+            "The offer latency's parts: routing (until the caller's session has the offer), "
+            "room (stopping what the waiting caller hears), agi (the commands that start the Dial)",
+            ["stage"],
+            buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0),
+            registry=r,
+        )
         self.routing_decision = Histogram(
             "hotline_routing_decision_seconds",
             "Time the routing core takes to decide (one decide() call)",
@@ -175,6 +183,11 @@ class Metrics:
 
     def offer_sent(self, seconds: float) -> None:
         self.offer_latency.observe(seconds)
+
+    def offer_stages(self, routing_s: float, room_s: float, agi_s: float) -> None:
+        self.offer_stage.labels("routing").observe(routing_s)
+        self.offer_stage.labels("room").observe(room_s)
+        self.offer_stage.labels("agi").observe(agi_s)
 
     def observe_agi_reply(self, command: str, seconds: float) -> None:
         self.agi_command.labels(command).observe(seconds)

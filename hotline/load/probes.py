@@ -6,10 +6,11 @@ core: 100 % is one core busy, 200 % both cores of a 2-core machine. Parsers are 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 _CHANNELS = re.compile(r"(\d+) active channels?")
@@ -154,3 +155,20 @@ def rtp_loss(legs: list[RtpLeg], prefix: str = "") -> RtpLoss:
 def _scaled(digits: str, suffix: str) -> int:
     # "1234K" is Asterisk's 1234567 // 1000: the thousands are all that is left of it.
     return int(digits) * (1000 if suffix == "K" else 1)
+
+
+@dataclass
+class LoopLag:
+    """How late the event loop runs a timer: a callback that holds the loop (or the GIL, from a
+    thread) delays every caller's FastAGI session and every offer by as much. Sleeps
+    ``interval_s`` over and over and keeps each overshoot."""
+
+    interval_s: float = 0.01
+    lags_s: list[float] = field(default_factory=list)
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            before = loop.time()
+            await asyncio.sleep(self.interval_s)
+            self.lags_s.append(max(0.0, loop.time() - before - self.interval_s))

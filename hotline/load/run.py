@@ -210,7 +210,11 @@ async def _drive(
     )
     meters.start()
     lab.seen = (summary.Samples(loadavg_start=os.getloadavg()), meters)
-    samples = await _monitor(lab, options, callers, meters=meters, bound_s=bound_s)
+    lag = asyncio.ensure_future(lab.seen[0].loop_lag.run())
+    try:
+        samples = await _monitor(lab, options, callers, meters=meters, bound_s=bound_s)
+    finally:
+        lag.cancel()
     stats = callers.stats(callers.process.returncode if callers.process else None)
     await _settle(lab.tally, stats.successful + stats.failed)
     return summary.build(_outcome(lab, options, callers, stats), samples, meters)

@@ -38,6 +38,7 @@ class Samples:
     placed: int = 0
     loadavg_start: tuple[float, float, float] = (0.0, 0.0, 0.0)
     loadavg_end: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    loop_lag: probes.LoopLag = field(default_factory=probes.LoopLag)
 
 
 @dataclass
@@ -79,6 +80,7 @@ def build(outcome: Outcome, samples: Samples, meters: Meters) -> dict[str, Any]:
     return report.ordered(
         _calls(outcome, samples)
         | _latencies(outcome)
+        | _offer_stages(outcome, samples)
         | _cpu(outcome, meters)
         | _rtp(samples)
         | _ewt(outcome.tally)
@@ -127,6 +129,21 @@ def _latencies(outcome: Outcome) -> dict[str, Any]:
         "agi_rtt_ms_p99": report.ms(agi_p99),
         "agi_rtt_ms_p50": report.ms(agi_p50),
         "routing_decision_ms_p99": report.ms(report.percentile(routing, 99), 3),
+    }
+
+
+def _offer_stages(outcome: Outcome, samples: Samples) -> dict[str, Any]:
+    """Where the offer latency goes (p50 and p99 of each part), and how late the controller's
+    event loop ran: the first place to look when the offer latency is high."""
+    stages = outcome.timings.stages_s if outcome.timings else {}
+    lags = samples.loop_lag.lags_s
+    return {
+        "offer_stage_ms_p50": {k: report.ms(report.percentile(v, 50)) for k, v in stages.items()}
+        or None,
+        "offer_stage_ms_p99": {k: report.ms(report.percentile(v, 99)) for k, v in stages.items()}
+        or None,
+        "loop_lag_ms_p99": report.ms(report.percentile(lags, 99)),
+        "loop_lag_ms_max": report.ms(max(lags, default=None)),
     }
 
 

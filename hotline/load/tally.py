@@ -120,6 +120,7 @@ class RawTimings:
     metrics: Metrics
     offer_s: list[float] = field(default_factory=list)
     routing_s: list[float] = field(default_factory=list)
+    stages_s: dict[str, list[float]] = field(default_factory=dict)
 
     def routing_decided(self, seconds: float) -> None:
         self.routing_s.append(seconds)
@@ -128,3 +129,8 @@ class RawTimings:
     def offer_sent(self, seconds: float) -> None:
         self.offer_s.append(seconds)
         self.metrics.offer_sent(seconds)
+
+    def offer_stages(self, routing_s: float, room_s: float, agi_s: float) -> None:
+        for stage, seconds in (("routing", routing_s), ("room", room_s), ("agi", agi_s)):
+            self.stages_s.setdefault(stage, []).append(seconds)
+        self.metrics.offer_stages(routing_s, room_s, agi_s)
