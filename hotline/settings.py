@@ -63,6 +63,9 @@ class Settings(BaseModel):
     """District-window endpoints to provision; empty: every office of the directory
     (transfers/data/shanghai.yaml, ``win-<district>-<si|emp|insp|arb>``)."""
     offer_timeout_s: int = Field(default=20, ge=5, le=120)
+    loop_nice: int = Field(default=-10, ge=-20, le=19)
+    """The nice value the controller's event-loop thread asks for (hotline/loop_priority.py);
+    0 keeps the default priority."""
     wrapup_s: float = Field(default=10.0, ge=0, le=600)
     max_missed_offers: int = Field(default=3, ge=1, le=20)
     relax_after_s: tuple[float, float, float] = (30.0, 90.0, 180.0)

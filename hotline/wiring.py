@@ -38,6 +38,7 @@ from hotline.handoff_desk import HandoffDesk
 from hotline.ivr_facts import IvrFacts
 from hotline.kb_build import ChildBuilder
 from hotline.knowledge import KnowledgeBase
+from hotline.loop_priority import raise_loop_priority
 from hotline.metrics import Metrics, QueueSnapshot
 from hotline.prompts import DynamicPrompts, PromptFiles, prompt_seconds, prompt_stem
 from hotline.recorder import StoreRecorder
@@ -254,6 +255,9 @@ class ControllerApp:
 
     async def start(self) -> None:
         """Check the store, restore who was logged in, and start every adapter."""
+        problem = raise_loop_priority(self.settings.loop_nice)
+        if problem is not None:
+            log.warning("%s", problem)
         await asyncio.to_thread(self._prepare_store)
         await asyncio.to_thread(self.flows.start)
         self._restore_agents(await asyncio.to_thread(self._logged_in_agents))
