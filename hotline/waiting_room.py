@@ -72,7 +72,7 @@ class WaitingRoom:
         while True:
             nudge = self.controller.keys.listen(uniqueid)
             try:
-                await session.wait_for(_first_of(waiting, nudge), timeout=delay)
+                await session.wait_for(_either(waiting, nudge), timeout=delay)
             except AgiTimeout:
                 choice = await self._announce(session, waiting)
                 delay = self.config.announce_every_s
@@ -275,8 +275,30 @@ def _long_wait(estimate_s: float | None) -> bool:
     return estimate_s is None or estimate_s >= CHOICES_FROM_WAIT_S
 
 
-async def _first_of(*futures: asyncio.Future[Any]) -> None:
-    await asyncio.wait(futures, return_when=asyncio.FIRST_COMPLETED)
+def _either(*futures: asyncio.Future[Any]) -> asyncio.Future[None]:
+    """A future done as soon as one of ``futures`` is (cancelling it leaves them alone).
+
+    Callbacks rather than a task around asyncio.wait: the offer reaches the waiting caller's
+    session without the extra turns of the event loop a task and asyncio.wait take, which count
+    when the machine is busy.
+    """
+    either: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def settle(_: asyncio.Future[Any]) -> None:
+        if not either.done():
+            either.set_result(None)
+
+    def detach(_: asyncio.Future[None]) -> None:
+        for future in futures:
+            future.remove_done_callback(settle)
+
+    either.add_done_callback(detach)
+    for future in futures:
+        if future.done():
+            settle(future)
+        else:
+            future.add_done_callback(settle)
+    return either
 
 
 def _wav_ms(path: Path) -> int:

@@ -205,3 +205,25 @@ async def test_given_ami_up_when_stopping_then_control_playback_stop_is_sent() -
 async def test_given_ami_down_or_slow_when_stopping_then_false(ami: FakeAmi) -> None:
     assert not await AmiPlayback(ami).stop(CHANNEL)  # type: ignore[arg-type]
     assert len(ami.sent) == (1 if ami.connected else 0)
+
+
+async def test_given_two_futures_when_one_is_done_then_either_is_done() -> (
+    None
+):
+    from hotline.waiting_room import _either  # noqa: PLC0415
+
+    loop = asyncio.get_running_loop()
+    offer, nudge = loop.create_future(), loop.create_future()
+    either = _either(offer, nudge)
+    assert not either.done()
+    nudge.set_result("1")
+    await asyncio.sleep(0)
+    assert either.done()
+    waiting: asyncio.Future[None] = loop.create_future()
+    again = _either(waiting, loop.create_future())
+    again.cancel()
+    await asyncio.sleep(0)
+    assert not waiting.cancelled()
+    waiting.set_result(None)  # no callback left behind on a cancelled "either"
+    already = _either(waiting)
+    assert already.done()
