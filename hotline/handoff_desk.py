@@ -33,13 +33,13 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from ami import AmiClient, AmiError, Event
+from hotline.controller import Controller
 from hotline.events import CallAnswered, CallOffered
 from hotline.events import Event as HotlineEvent
 from hotline.handoff_ami import consult_leg_id, consult_outcome, handoff_event, room_of
 from hotline.storage import Store
 from hotline.storage.handoff_store import HandoffRecord
 from ivr.interpreter import Route
-from queues.router import Router
 from transfers.case import CaseContext, Step
 from transfers.effects import (
     Bridge,
@@ -52,6 +52,7 @@ from transfers.effects import (
     PlayHold,
     Publish,
     Record,
+    ReleaseAgent,
     ReturnToAgent,
     ReturnToQueue,
     StartTimer,
@@ -112,15 +113,15 @@ class HandoffDesk:
         ami: AmiClient,
         store: Store,
         publish: Callable[[HotlineEvent], None],
-        router: Router,
+        controller: Controller,
         settings: HandoffSettings,
         *,
         routes: Callable[[], Mapping[str, Route]],
-        mono: Callable[[], float],
         wall: Callable[[], datetime],
     ) -> None:
-        self.ami, self.store, self.publish, self.router = ami, store, publish, router
-        self.settings, self.routes, self.mono, self.wall = settings, routes, mono, wall
+        self.ami, self.store, self.publish = ami, store, publish
+        self.controller, self.router = controller, controller.router
+        self.settings, self.routes, self.wall = settings, routes, wall
         self.handoffs: dict[str, Handoff] = {}
         self._queues: dict[str, str] = {}
         """Case id -> the queue the caller came from (a named agent is reached through it)."""
@@ -219,9 +220,11 @@ class HandoffDesk:
         if route is None:
             route = routes.get(self.settings.fallback_queue) or routes["general"]
         self._offered[uniqueid] = case_id
+        # The first agent's leg may not have been reported ended yet: free them (wrap-up) now.
+        self.controller.free_agent_of(uniqueid, "transferred")
         self.router.remove(uniqueid)
         self.router.enqueue(
-            uniqueid, route.queue, self.mono(), priority=route.priority,
+            uniqueid, route.queue, self.controller.clock.mono(), priority=route.priority,
             requirements=route.requirements, preferred_agent=preferred,
         )  # fmt: skip
         return route
@@ -342,6 +345,8 @@ class HandoffDesk:
                 self.publish(_offered(handoff, handoff.target.name, self.wall()))
             case ReturnToAgent(caller=caller):
                 await self._redirect(caller, CONFERENCE_CONTEXT, f"caller-{room}")
+            case ReleaseAgent(reason="caller_gone") if handoff.kind is HandoffKind.WARM:
+                await self._end_room(case_id)  # nobody stays in the consult room
             case _:
                 # ReleaseAgent: the agent's leg ends (hung up by Asterisk when the caller leaves
                 # the Dial, or kicked from the room) and the controller puts them in wrap-up.

@@ -170,10 +170,9 @@ class ControllerApp:
 
     def _handoff_desk(self) -> HandoffDesk:
         desk = HandoffDesk(
-            self.ami, self.store, self.hub.publish, self.controller.router,
+            self.ami, self.store, self.hub.publish, self.controller,
             HandoffSettings(dial_timeout_s=self.settings.transfer_answer_s),
-            routes=lambda: queue_routes(self.flows.current), mono=self.controller.clock.mono,
-            wall=self._wall,
+            routes=lambda: queue_routes(self.flows.current), wall=self._wall,
         )  # fmt: skip
         self.bridge.observers.append(desk.observe)
         self.hub.add(desk)

@@ -77,7 +77,8 @@ class HandoffOffered(TransferEvent):
     """The receiving agent."""
     previous_agent: str
     note: str
-    topic: str
+    ivr_topic: str
+    """The case's topic (``topic`` is the event's MQTT topic)."""
 
 
 EVENT_TYPES: tuple[type[Event], ...] = (
