@@ -210,11 +210,15 @@ async def _drive(
     )
     meters.start()
     lab.seen = (summary.Samples(loadavg_start=os.getloadavg()), meters)
-    lag = asyncio.ensure_future(lab.seen[0].loop_lag.run())
+    watches = [
+        asyncio.ensure_future(lab.seen[0].loop_lag.run()),
+        asyncio.ensure_future(lab.seen[0].stalls.run()),
+    ]
     try:
         samples = await _monitor(lab, options, callers, meters=meters, bound_s=bound_s)
     finally:
-        lag.cancel()
+        for watch in watches:
+            watch.cancel()
     stats = callers.stats(callers.process.returncode if callers.process else None)
     await _settle(lab.tally, stats.successful + stats.failed)
     return summary.build(_outcome(lab, options, callers, stats), samples, meters)

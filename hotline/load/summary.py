@@ -10,6 +10,7 @@ from prometheus_client import CollectorRegistry
 
 from hotline.load import probes, report
 from hotline.load.options import LoadOptions
+from hotline.load.stalls import StallWatch
 from hotline.load.tally import ABANDONED, ANSWERED, LEFT_QUEUE, HotlineTally, RawTimings, Tally
 from hotline.sipp import runner
 
@@ -39,6 +40,7 @@ class Samples:
     loadavg_start: tuple[float, float, float] = (0.0, 0.0, 0.0)
     loadavg_end: tuple[float, float, float] = (0.0, 0.0, 0.0)
     loop_lag: probes.LoopLag = field(default_factory=probes.LoopLag)
+    stalls: StallWatch = field(default_factory=StallWatch)
 
 
 @dataclass
@@ -144,7 +146,7 @@ def _offer_stages(outcome: Outcome, samples: Samples) -> dict[str, Any]:
         or None,
         "loop_lag_ms_p99": report.ms(report.percentile(lags, 99)),
         "loop_lag_ms_max": report.ms(max(lags, default=None)),
-    }
+    } | samples.stalls.summary()
 
 
 def _cpu(outcome: Outcome, meters: Meters) -> dict[str, Any]:
