@@ -118,6 +118,8 @@ def _status(exc: HandoffError) -> ApiError:
     status = 422 if exc.error_id in REFUSED_AS_INPUT else 409
     if exc.error_id == "transfer.unknown":
         status = 404
+    elif exc.error_id == "asterisk.unavailable":
+        status = 503
     return ApiError(status, exc.error_id, str(exc))
 
 

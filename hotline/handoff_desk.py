@@ -130,6 +130,8 @@ class HandoffDesk:
         self._offered: dict[str, str] = {}
         """Caller uniqueid -> case id, until the receiving agent answers."""
         self._timers: dict[tuple[str, Timer], asyncio.TimerHandle] = {}
+        self._watch: dict[str, HandoffRecord] = {}
+        """Caller channel -> a handoff settled after a restart, back with the agent."""
         self._work: asyncio.Queue[tuple[str, Work]] = asyncio.Queue()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -173,7 +175,10 @@ class HandoffDesk:
             raise HandoffError("agent.busy", f"agent {target.name} is not free to consult now")
 
     async def _legs(self, call_id: str) -> tuple[str, str]:
-        _, channels = await self.ami.action_list("CoreShowChannels")
+        try:
+            _, channels = await self.ami.action_list("CoreShowChannels")
+        except AmiError as exc:
+            raise HandoffError("asterisk.unavailable", f"Asterisk cannot be asked: {exc}") from None
         caller = next((c for c in channels if c.get("Uniqueid", "") == call_id), None)
         if caller is None:
             raise HandoffError("call.gone", f"call {call_id} has no channel on Asterisk any more")
@@ -247,6 +252,7 @@ class HandoffDesk:
     def observe(self, event: Event) -> None:
         if event.name != "Hangup":
             return
+        self._watched_caller_gone(event.get("Channel", ""))
         for case_id, handoff in list(self.handoffs.items()):
             found = handoff_event(handoff, event.name, event.fields, self.wall())
             if found is not None:
@@ -453,38 +459,58 @@ class HandoffDesk:
 
     # ---- after a restart ----------------------------------------------------------------
     async def settle_open(self, client: AmiClient) -> None:
-        """Settle the stored open handoffs with what Asterisk reports (on each connect): a
-        caller on hold goes back to the agent's room (or to the fallback queue if the agent is
-        gone); one whose transfer script died is already in the fallback queue."""
+        """Settle the stored open handoffs with what Asterisk reports (on each connect). A
+        caller on hold goes to the agent's room (to the fallback queue if the agent is gone) and
+        a ringing target is hung up; one whose transfer script died is in the fallback queue
+        already; a caller back with the agent is watched, to empty the room when they go."""
         records = await asyncio.to_thread(self.store.open_handoffs)
         if not records:
             return
         _, channels = await client.action_list("CoreShowChannels")
-        alive = {c.get("Channel", "") for c in channels}
+        where = {c.get("Channel", ""): c.get("Context", "") for c in channels}
         for record in records:
             if record.case_id in self.handoffs:
                 continue
-            state, reason = await self._settle(record, alive)
-            step = Step(self.wall(), record.state, "controller_restarted", state)
+            state, reason = await self._settle(record, where)
+            watched = state == HandoffState.RETURNED_TO_AGENT
+            if watched:
+                self._watch[record.caller_channel] = record
             settled = dataclasses.replace(
-                record, state=state, reason=reason, finished=True, updated_at=self.wall()
+                record, state=state, reason=reason, finished=not watched, updated_at=self.wall()
             )
-            log.info("transfer %s settled after a (re)connect: %s", record.case_id, step)
-            await asyncio.to_thread(self.store.save_handoff, settled, [step])
+            steps = [Step(self.wall(), record.state, "controller_restarted", state)]
+            log.info("transfer %s settled after a (re)connect: %s", record.case_id, steps[0])
+            await asyncio.to_thread(self.store.save_handoff, settled, steps if
+                                    state != record.state else [])  # fmt: skip
 
-    async def _settle(self, record: HandoffRecord, alive: set[str]) -> tuple[str, str]:
-        if record.caller_channel not in alive:
+    async def _settle(self, record: HandoffRecord, where: Mapping[str, str]) -> tuple[str, str]:
+        room, caller = room_of(record.case_id), record.caller_channel
+        if caller not in where:
+            if record.kind == HandoffKind.WARM:
+                await self._end_room(record.case_id)
             return HandoffState.CALLER_GONE, "caller_hung_up"
-        if record.state in (HandoffState.CALLER_ON_HOLD, HandoffState.CONSULTED):
-            room = room_of(record.case_id)
-            if record.state == HandoffState.CALLER_ON_HOLD:
-                await self._hang_up_consult(record.case_id, None)
-            if record.agent_channel in alive:
-                await self._redirect(record.caller_channel, CONFERENCE_CONTEXT, f"caller-{room}")
-                return HandoffState.RETURNED_TO_AGENT, "controller_restarted"
-            await self._redirect(record.caller_channel, FALLBACK_CONTEXT, "s")
-            return HandoffState.RETURNED_TO_QUEUE, "controller_restarted"
-        return record.state, record.reason or "controller_restarted"
+        if record.kind == HandoffKind.BLIND:
+            return HandoffState.RETURNED_TO_QUEUE, "controller_restarted"  # the fallback queue
+        if where[caller] == CONFERENCE_CONTEXT:
+            return HandoffState.RETURNED_TO_AGENT, record.reason  # already in the room
+        if where[caller] != TRANSFER_CONTEXT:
+            return HandoffState.FAILED, "controller_restarted"  # never left the agent's Dial
+        await self._hang_up_consult(record.case_id, None)
+        if record.agent_channel in where:
+            await self._redirect(caller, CONFERENCE_CONTEXT, f"caller-{room}")
+            return HandoffState.RETURNED_TO_AGENT, "controller_restarted"
+        await self._redirect(caller, FALLBACK_CONTEXT, "s")
+        return HandoffState.RETURNED_TO_QUEUE, "controller_restarted"
+
+    def _watched_caller_gone(self, channel: str) -> None:
+        record = self._watch.pop(channel, None)
+        if record is not None:
+            self._spawn(self._close_watched(record))
+
+    async def _close_watched(self, record: HandoffRecord) -> None:
+        await self._end_room(record.case_id)
+        closed = dataclasses.replace(record, finished=True, updated_at=self.wall())
+        await asyncio.to_thread(self.store.save_handoff, closed)
 
 
 def _offered(handoff: Handoff, agent: str, at: datetime) -> HandoffOffered:

@@ -206,3 +206,34 @@ async def test_given_a_warm_transfer_the_target_does_not_answer_then_the_caller_
     )
     assert ANSWER_S - 1 < back_s < ANSWER_S + 8, back_s
     print(f"warm transfer not answered: back with A001 after {back_s:.1f} s")
+
+
+async def test_given_the_controller_killed_while_the_caller_is_on_hold_then_back_with_the_agent(
+    asterisk: Prepared, handoff_controller: ControllerProcess, store: Store,
+    lab_settings: Settings, tmp_path: Path, no_leaked_channels: None,
+) -> None:  # fmt: skip
+    ringing = lab.agents(tmp_path, ring_ms=60_000, talk_ms=1000, slow=True)
+    await ringing.start()
+    token, call_id, phones, caller = await warm_call(
+        handoff_controller, store, lab_settings, tmp_path, ("A007", "seat007")
+    )
+    try:
+        case_id = transfer(token, call_id, kind="warm", agent="A007")["transfer_id"]
+        room = f"handoff-{case_id}"
+        await lab.wait_until(lambda: state_of(token, case_id) == "caller_on_hold", 10, step=0.1)
+        handoff_controller.kill()
+        killed = time.monotonic()
+        handoff_controller.start()
+        await lab.wait_until(lambda: wl.is_in_room(asterisk, room, CALLER, "PJSIP/seat001-"), 20)
+        settled_s = time.monotonic() - killed
+        assert not wl.is_in_room(asterisk, room, "PJSIP/seat007-")
+        stats = await caller.wait(timeout=60)  # A001 hangs up after the talk: caller to the end
+        assert stats.successful == 1, caller.errors()
+    finally:
+        await phones.stop()
+        await ringing.stop()
+    assert steps_of(token, case_id)[-1] == (
+        "caller_on_hold -[controller_restarted]-> returned_to_agent"
+    )
+    await lab.wait_until(lambda: shown(token, case_id)["finished"], 10, step=0.3)
+    print(f"controller killed with the caller on hold: back with A001 {settled_s:.1f} s later")
