@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from hotline.controller import Controller
 
 DEFAULT_PRIORITY = 5
+FOLLOW_UP_QUEUE = "general"
+FOLLOW_UP_TOPIC = "回访:"
+"""A follow-up call's topic is this and the work order's number (what the agent sees)."""
 log = logging.getLogger("hotline.callbacks")
 
 WATCHDOG_MARGIN_S = 20.0
@@ -103,9 +106,27 @@ class CallbackDesk:
     def schedule(self, trace: CallTrace, number: str, queue: str, topic: str,
                  due: datetime) -> cb.Callback:  # fmt: skip
         """A callback for later (out of hours): it joins the queue when ``due`` comes."""
+        return self._for_later(f"cb-{trace.uniqueid}", trace.uniqueid, number, queue=queue,
+                               topic=topic, due=due)  # fmt: skip
+
+    def follow_up(
+        self, order_number: str, version: int, case_id: str, number: str, due: datetime
+    ) -> cb.Callback:
+        """A resolved work order's follow-up call (回访): dialled like any callback when ``due``
+        comes; the agent's screen-pop names the order (its topic). Once per resolution."""
+        callback_id = f"cb-fu-{order_number}-v{version}"
+        known = self.get(callback_id)
+        if known is not None:
+            return known
+        topic = f"{FOLLOW_UP_TOPIC}{order_number}"
+        return self._for_later(callback_id, case_id, number, queue=FOLLOW_UP_QUEUE, topic=topic,
+                               due=due)  # fmt: skip
+
+    def _for_later(self, callback_id: str, call_uniqueid: str, number: str, *, queue: str,
+                   topic: str, due: datetime) -> cb.Callback:  # fmt: skip
         at = self._now()
         callback = cb.Callback(
-            id=f"cb-{trace.uniqueid}", call_uniqueid=trace.uniqueid, number=number,
+            id=callback_id, call_uniqueid=call_uniqueid, number=number,
             queue=queue, topic=topic, priority=DEFAULT_PRIORITY, requirements=(),
             queued_at=due, requested_at=at, updated_at=at, due_at=due,
         )  # fmt: skip

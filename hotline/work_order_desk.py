@@ -19,6 +19,7 @@ import dataclasses
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from typing import Protocol
 
 from hotline.events import Event, WorkOrderChanged, WorkOrderEscalated
 from hotline.storage import StorageError, Store
@@ -57,6 +58,14 @@ class StatusUnknown(ValueError):
     """The status asked for is not one an order can be moved to by hand."""
 
 
+class FollowUps(Protocol):
+    """Books the follow-up call (回访) of a resolved order (hotline/callback_desk.py)."""
+
+    def __call__(
+        self, order_number: str, version: int, case_id: str, number: str, due: datetime
+    ) -> object: ...
+
+
 def action_for(current: OrderStatus, target: str) -> OrderAction:
     """The transition that moves an order from ``current`` to the ``target`` status an office
     or agent names (the API speaks in statuses; the core's table in actions)."""
@@ -89,6 +98,8 @@ class WorkOrderDesk:
         self.policy = policy or DeadlinePolicy()
         self.wake: Callable[[], None] = lambda: None
         """Set by the delivery loop: new outbox entries are sent at once, not at the next poll."""
+        self.follow_ups: FollowUps | None = None
+        """Set when callbacks run: a resolved order's follow-up call is dialled when due."""
 
     # Creating and changing orders
 
@@ -135,6 +146,10 @@ class WorkOrderDesk:
 
         record = await asyncio.to_thread(self.store.change_work_order, number, decide)
         self._announce(record)
+        due = record.follow_up_due_at
+        if record.status == OrderStatus.RESOLVED and due is not None and self.follow_ups:
+            self.follow_ups(record.number, record.version, record.case_id,
+                            record.caller_number, due)  # fmt: skip
         return record
 
     async def delivered(self, entry: OutboxRecord) -> None:

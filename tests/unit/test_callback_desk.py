@@ -231,3 +231,26 @@ async def test_a_stored_callback_booked_for_later_is_not_queued_early_after_a_re
     assert later.id not in desk.controller.router.calls
     assert desk.desk.get(later.id) == later
     desk.desk.close()
+
+
+async def test_a_resolved_orders_follow_up_call_is_dialled_when_due_with_the_order_named(
+    desk: Desk,
+) -> None:
+    due = T0 + timedelta(seconds=0.05)
+    booked = desk.desk.follow_up("WO20261125-0007", 4, "case-7", "13800138000", due)
+    assert (booked.id, booked.due_at, booked.topic) == (
+        "cb-fu-WO20261125-0007-v4",
+        due,
+        "回访:WO20261125-0007",
+    )
+    assert desk.desk.follow_up("WO20261125-0007", 4, "case-7", "13800138000", due) == booked
+    assert booked.id not in desk.controller.router.calls  # not before its time
+    desk.time.advance(0.05)
+    await asyncio.sleep(0.15)
+    desk.controller.login("A001", "seat001")
+    leg = f"{booked.id}-1"
+    assert desk.dialer.dialled == [(leg, "13800138000", booked.id)]
+    trace = CallTrace.arrive(leg, "case-7", "13800138000", "", "12333", at=T0)
+    offer = desk.desk.answered(leg, trace)
+    assert offer is not None and offer.agent == "A001"
+    assert trace.topic == "回访:WO20261125-0007", "the agent's screen-pop names the order"

@@ -170,3 +170,22 @@ async def test_a_missed_deadline_escalates_once_per_level(
     sent_later = [r.entry.next_attempt_at for r in store.outbox_entries()
                   if r.payload["event"] == "work_order_escalated"]  # fmt: skip
     assert set(sent_later) == {NOW}, "due at the wall clock's time, not the judged one"
+
+
+async def test_a_resolution_books_its_follow_up_call_once_and_nothing_else_does(
+    desk: WorkOrderDesk, store: Store, clock: Clock
+) -> None:
+    booked: list[tuple[str, int, str, str, datetime]] = []
+    desk.follow_ups = lambda number, version, case_id, phone, due: booked.append(
+        (number, version, case_id, phone, due)
+    )
+    made = await desk.create(complaint(), "7001")
+    await desk.delivered(store.outbox_entries()[0])
+    for status in ("acknowledged", "in_progress"):
+        await desk.change(made.number, status, actor=Actor.OFFICE, who="office:brigade")
+    assert booked == [], "only a resolution is followed up"
+    resolved = await desk.change(made.number, "resolved", actor=Actor.OFFICE, who="office:b")
+    assert booked == [(made.number, resolved.version, made.case_id, made.caller_number,
+                       resolved.follow_up_due_at)]  # fmt: skip
+    await desk.change(made.number, "closed", actor=Actor.AGENT, who="agent:7001")
+    assert len(booked) == 1
