@@ -179,6 +179,19 @@ class PoppedEntry:
 
 
 @dataclass(frozen=True)
+class PoppedOrder:
+    """One of the caller's work orders not yet closed: the number they were told, where it went
+    and how far it is."""
+
+    number: str
+    order_type: str
+    status: str
+    office: str
+    deadline_at: str
+    follow_up_due_at: str
+
+
+@dataclass(frozen=True)
 class ScreenPop(Event):
     """What the agent offered a call sees at once: who calls (number masked: the full number
     is on the authenticated API), what they chose in the IVR, their previous calls, and the
@@ -199,6 +212,7 @@ class ScreenPop(Event):
     kb_ready: bool
     offered_at: datetime
     assembled_ms: float
+    work_orders: tuple[PoppedOrder, ...] = ()
 
     def payload(self) -> dict[str, Any]:
         data = super().payload()

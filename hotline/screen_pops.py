@@ -17,15 +17,17 @@ from dataclasses import replace
 from hotline.bus import EventHub
 from hotline.calls import CallTrace
 from hotline.controller import Controller
-from hotline.events import CallOffered, Event, PoppedEntry, PreviousCall, ScreenPop
+from hotline.events import CallOffered, Event, PoppedEntry, PoppedOrder, PreviousCall, ScreenPop
 from hotline.knowledge import KnowledgeBase, KnowledgeBaseNotReady
 from hotline.storage import CallRecord, StepKind, StorageError, Store
+from hotline.storage.wo_records import WorkOrderRecord
 from ivr.phone_numbers import mask_number
 
 log = logging.getLogger("hotline.screen_pops")
 
 ENTRIES = 5
 PREVIOUS_CALLS = 5
+WORK_ORDERS = 5
 REMEMBERED_CALLS = 20_000
 """Calls whose topic is kept for marks made after the call (a day's calls, and more)."""
 
@@ -65,6 +67,7 @@ class ScreenPops:
     async def _pop(self, offer: CallOffered, trace: CallTrace, started: float) -> None:
         try:
             previous, entries, ready = await asyncio.to_thread(self._facts, trace)
+            orders = await asyncio.to_thread(self._orders, trace)
         except Exception:
             log.exception("call %s: no screen-pop for agent %s", offer.call_id, offer.agent)
             return
@@ -73,7 +76,7 @@ class ScreenPops:
             caller_number=mask_number(trace.caller_number), masked_id=trace.masked_id,
             queue=trace.queue or "", ivr_topic=trace.topic or "", ivr_path=_ivr_path(trace),
             previous_calls=previous, entries=entries, kb_ready=ready, offered_at=offer.at,
-            assembled_ms=0.0,
+            assembled_ms=0.0, work_orders=orders,
         )  # fmt: skip
         assembled_ms = round((time.monotonic() - started) * 1000, 1)
         pop = replace(pop, at=self.controller.clock.wall(), assembled_ms=assembled_ms)
@@ -101,6 +104,24 @@ class ScreenPops:
             for e in found
         )
         return tuple(_previous(r) for r in records), entries, True
+
+    def _orders(self, trace: CallTrace) -> tuple[PoppedOrder, ...]:
+        """The caller's work orders not yet closed: what they were told, and where it stands."""
+        try:
+            records = self.store.work_orders_of(trace.caller_number, WORK_ORDERS)
+        except StorageError as exc:
+            log.warning("call %s: screen-pop without work orders: %s", trace.uniqueid, exc)
+            return ()
+        return tuple(_popped_order(r) for r in records)
+
+
+def _popped_order(record: WorkOrderRecord) -> PoppedOrder:
+    due = record.follow_up_due_at
+    return PoppedOrder(
+        number=record.number, order_type=record.order_type, status=record.status,
+        office=record.office, deadline_at=record.deadline_at.isoformat(),
+        follow_up_due_at=due.isoformat() if due is not None else "",
+    )  # fmt: skip
 
 
 def _previous(record: CallRecord) -> PreviousCall:

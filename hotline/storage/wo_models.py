@@ -51,7 +51,8 @@ class WorkOrderRow(Base):
     """The type's fields (employer, issues, amount owed...)."""
     case_id: Mapped[str] = mapped_column(String(L["case_id"]), index=True)
     """The call the order was made on."""
-    caller_number: Mapped[str] = mapped_column(String(L["caller_number"]))
+    caller_number: Mapped[str] = mapped_column(String(L["caller_number"]), index=True)
+    """The caller's screen-pop lists their orders not yet closed (hotline/screen_pops.py)."""
     agent: Mapped[str] = mapped_column(String(L["agent"]))
     district_chosen_by_agent: Mapped[bool]
     resolved_at: Mapped[datetime | None]

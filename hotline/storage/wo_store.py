@@ -103,6 +103,18 @@ class WorkOrderStoreMixin:
         with self._read() as session:
             return [_order_record(row) for row in session.scalars(query.order_by(WorkOrderRow.id))]
 
+    def work_orders_of(self, caller_number: str, limit: int) -> list[WorkOrderRecord]:
+        """The caller's orders not yet closed (resolved ones wait for their follow-up call),
+        newest first."""
+        query = (
+            select(WorkOrderRow)
+            .where(WorkOrderRow.caller_number == caller_number, WorkOrderRow.status != "closed")
+            .order_by(WorkOrderRow.id.desc())
+            .limit(limit)
+        )
+        with self._read() as session:
+            return [_order_record(row) for row in session.scalars(query)]
+
     def work_order_history(self, number: str) -> list[WorkOrderEventRecord]:
         query = select(WorkOrderEventRow).where(WorkOrderEventRow.number == number)
         with self._read() as session:
