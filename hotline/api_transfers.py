@@ -16,6 +16,7 @@ from hotline.storage import Role, TokenRecord
 from hotline.window_desk import WindowDesk, WindowError
 from transfers.address import resolve
 from transfers.directory import Directory, Office, OfficeKind
+from transfers.effects import MemberMode
 from transfers.machine import WindowTransfer
 
 SUMMARY_MAX = 300
@@ -32,6 +33,8 @@ class WindowRequest(BaseModel):
 
 class SupervisorRequest(BaseModel):
     seat: str
+    mode: MemberMode = MemberMode.LISTEN
+    """listen: joins muted (silent monitoring); talk: heard by everyone in the room (barge)."""
 
 
 def transfer_routes(app: FastAPI, ctx: ApiContext, verify: TokenVerifier) -> None:
@@ -62,7 +65,7 @@ def transfer_routes(app: FastAPI, ctx: ApiContext, verify: TokenVerifier) -> Non
         if body.seat not in ctx.seats:
             raise ApiError(422, "seat.unknown", f"no seat {body.seat!r} (seat001, seat002...)")
         desk = _desk(ctx)
-        return transfer_json(_acting(lambda: desk.supervise(case_id, body.seat)))
+        return transfer_json(_acting(lambda: desk.supervise(case_id, body.seat, body.mode)))
 
     @app.get("/api/v1/transfers/{case_id}")
     async def transfer(case_id: str, token: auth) -> dict[str, Any]:

@@ -23,7 +23,11 @@ the dialplan from the agent route)."""
 FALLBACK: Final = "HOTLINE_FALLBACK"
 """Set by the dialplan when the caller entered the static fallback queue."""
 
-ALL: Final = (ROUTE, AGENT_DIAL, OFFER_TIMEOUT, FALLBACK)
+WINDOW_PENDING: Final = "HOTLINE_WINDOW_PENDING"
+"""Set by the window desk while the caller waits for a district window: should the agent hang
+up meanwhile, the caller (ended out of the room) waits on for the window, not the survey."""
+
+ALL: Final = (ROUTE, AGENT_DIAL, OFFER_TIMEOUT, FALLBACK, WINDOW_PENDING)
 
 
 def agent_route(dial: str, timeout_s: int) -> str:

@@ -15,7 +15,12 @@ ConfbridgeLeave                 MemberChanged (from the conference on)
 Hangup                          HungUp (the clerk's only once answered)
 OriginateResponse               WindowAnswered, WindowBusy (busy, congestion),
                                 WindowNoAnswer (anything else)
+Status of the window's leg      WindowRinging (ChannelState 5, caller on hold)
 ==============================  =====================================================
+
+Newstate and DialState are not sent (manager.conf's disabledevents, for load) and the window's
+device state says BUSY from the moment it is dialled (device_state_busy_at), so the desk asks for
+the leg's Status while it is being dialled (hotline/window_desk.py) and this maps the answer.
 """
 
 from __future__ import annotations
@@ -34,11 +39,14 @@ from transfers.window_events import (
     WindowBusy,
     WindowEvent,
     WindowNoAnswer,
+    WindowRinging,
 )
 
 CONFBRIDGE_EVENTS = frozenset({"ConfbridgeJoin", "ConfbridgeLeave"})
 # OriginateResponse's Reason: Asterisk's AST_CONTROL code for how the outbound leg ended.
 BUSY, CONGESTION = "5", "8"
+RINGING_STATE = "5"
+"""AST_STATE_RINGING: the far end has sent 180 Ringing."""
 
 
 def leg_id(case_id: str) -> str:
@@ -70,6 +78,18 @@ def window_event(
     if name == "Hangup":
         return _hang_up(transfer, role, at)
     return None
+
+
+def leg_ringing(
+    transfer: WindowTransfer, fields: Mapping[str, str], at: datetime
+) -> WindowRinging | None:
+    """The window's phone ringing, from a ``Status`` event of its leg while the caller is on
+    hold; None when the leg is not (yet) ringing or the transfer has moved on."""
+    if transfer.state is not WindowState.CALLER_ON_HOLD:
+        return None
+    if fields.get("Uniqueid", "") != leg_id(transfer.case.case_id):
+        return None
+    return WindowRinging(at) if fields.get("ChannelState", "") == RINGING_STATE else None
 
 
 def _membership(

@@ -28,10 +28,12 @@ from collections.abc import Callable
 from datetime import datetime
 
 from ami import AmiClient, AmiError, Event
+from hotline import channel_vars
 from hotline.events import Event as HotlineEvent
 from hotline.storage import Store
 from hotline.storage.transfer_store import TransferRecord
-from hotline.window_ami import leg_id, originate_outcome, window_event
+from hotline.window_ami import leg_id, leg_ringing, originate_outcome, window_event
+from hotline.window_returns import WindowReturns
 from transfers.case import CaseContext, Role
 from transfers.directory import Directory, Office
 from transfers.effects import (
@@ -42,6 +44,7 @@ from transfers.effects import (
     EndConference,
     JoinConference,
     Member,
+    MemberMode,
     PlayHold,
     Publish,
     Record,
@@ -69,6 +72,8 @@ log = logging.getLogger("hotline.window_desk")
 CONFERENCE_CONTEXT = "hotline-conference"
 CLERK_CONTEXT = "hotline-window-clerk"
 FALLBACK_CONTEXT = "hotline-fallback"
+TRANSFER_CONTEXT = "hotline-transfer"
+"""Where a caller returned to the queue is routed again, with the case (hotline/window_returns)."""
 FORGET_AFTER_S = 60.0
 """A finished transfer is kept this long for the late events of its legs being torn down."""
 ROLE_EXTEN = {
@@ -77,7 +82,11 @@ ROLE_EXTEN = {
     Role.CLERK: "clerk",
     Role.SUPERVISOR: "supervisor",
 }
+SUPERVISOR_EXTEN = {MemberMode.LISTEN: "supervisor", MemberMode.TALK: "barge"}
+"""A supervisor listens muted by default; ``talk`` joins unmuted (heard by everyone)."""
 WATCHED = frozenset({"ConfbridgeJoin", "ConfbridgeLeave", "Hangup"})
+RING_POLL_S = 0.25
+"""How often a window leg being dialled is asked whether it rings (AMI sends no Newstate)."""
 
 
 class WindowError(Exception):
@@ -113,8 +122,10 @@ class WindowDesk:
         briefing: Callable[[str], str],
         wall: Callable[[], datetime],
         hours_clock: Callable[[], datetime],
+        returns: WindowReturns | None = None,
     ) -> None:
         self.ami, self.store, self.publish = ami, store, publish
+        self.returns = returns
         self.directory, self.settings = directory, settings
         self.briefing = briefing
         """Blocking: synthesise the text, return the path Asterisk plays."""
@@ -159,8 +170,10 @@ class WindowDesk:
     def leave(self, case_id: str) -> WindowTransfer:
         return self._feed_now(case_id, AgentLeaves(self.wall()))
 
-    def supervise(self, case_id: str, seat: str) -> WindowTransfer:
-        return self._feed_now(case_id, SupervisorJoins(self.wall(), f"PJSIP/{seat}"))
+    def supervise(
+        self, case_id: str, seat: str, mode: MemberMode = MemberMode.LISTEN
+    ) -> WindowTransfer:
+        return self._feed_now(case_id, SupervisorJoins(self.wall(), f"PJSIP/{seat}", mode))
 
     def _feed_now(self, case_id: str, event: WindowEvent) -> WindowTransfer:
         transfer = self.transfers.get(case_id)
@@ -257,13 +270,19 @@ class WindowDesk:
             case CancelWindow(channel=channel):
                 await self._hang_up_window(case_id, channel)
             case JoinConference(members=members):
+                if any(m.role is Role.CALLER for m in members):
+                    await self._setvar(transfer.caller, channel_vars.WINDOW_PENDING, "")
                 await self._into_room(room, members)
             case RemoveFromConference(channel=channel):
                 await self.ami.action("ConfbridgeKick", {"Conference": room, "Channel": channel})
             case EndConference():
                 await self._end_room(room)
             case ReturnToAgent():
+                await self._setvar(transfer.caller, channel_vars.WINDOW_PENDING, "")
                 await self._back_with_agent(transfer)
+            case ReturnToQueue(caller=caller) if self.returns is not None:
+                self.returns.expect(transfer)
+                await self._redirect(caller, TRANSFER_CONTEXT, "s")
             case ReturnToQueue(caller=caller):
                 await self._redirect(caller, FALLBACK_CONTEXT, "s")
             case _:
@@ -280,6 +299,7 @@ class WindowDesk:
 
     async def _hold(self, transfer: WindowTransfer) -> None:
         room = transfer.conference_id
+        await self._setvar(transfer.caller, channel_vars.WINDOW_PENDING, "1")
         await self.ami.action(
             "Redirect",
             {
@@ -304,6 +324,7 @@ class WindowDesk:
             ("ChannelId", leg_id(case_id)),
             ("Async", "true"),
         ]
+        self._spawn(self._watch_ringing(case_id, dial.timeout_s))
         try:
             _, result = await self.ami.action_with_event(
                 "Originate", fields, event="OriginateResponse", timeout=dial.timeout_s + 10
@@ -317,6 +338,25 @@ class WindowDesk:
             self.wall(),
         )  # fmt: skip
         self.feed(case_id, outcome)
+
+    async def _watch_ringing(self, case_id: str, timeout_s: float) -> None:
+        """Store when the window starts ringing: the leg's Status, asked every RING_POLL_S
+        until it rings, is answered or given up, or the dial time is over."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + timeout_s
+        while loop.time() < until:
+            transfer = self.transfers.get(case_id)
+            if transfer is None or transfer.state is not WindowState.CALLER_ON_HOLD:
+                return
+            try:
+                _, statuses = await self.ami.action_list("Status", {"Channel": leg_id(case_id)})
+            except AmiError:
+                statuses = []  # the leg not created yet (or already gone)
+            found = [leg_ringing(transfer, s.fields, self.wall()) for s in statuses]
+            if ringing := next((f for f in found if f is not None), None):
+                self.feed(case_id, ringing)
+                return
+            await asyncio.sleep(RING_POLL_S)
 
     async def _hang_up_window(self, case_id: str, channel: str | None) -> None:
         if channel is None:
@@ -335,7 +375,9 @@ class WindowDesk:
                 continue
             exten = f"{ROLE_EXTEN[member.role]}-{room}"
             if member.role is Role.SUPERVISOR:
-                await self._originate_into(member.channel, exten)
+                await self._originate_into(
+                    member.channel, f"{SUPERVISOR_EXTEN[member.mode]}-{room}"
+                )
             else:
                 await self._redirect(member.channel, CONFERENCE_CONTEXT, exten)
 
@@ -357,6 +399,9 @@ class WindowDesk:
     async def _redirect(self, channel: str, context: str, exten: str) -> None:
         fields = {"Channel": channel, "Context": context, "Exten": exten, "Priority": "1"}
         await self.ami.action("Redirect", fields)
+
+    async def _setvar(self, channel: str, name: str, value: str) -> None:
+        await self.ami.action("Setvar", {"Channel": channel, "Variable": name, "Value": value})
 
     async def _originate_into(self, endpoint: str, exten: str) -> None:
         fields = {

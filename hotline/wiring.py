@@ -51,6 +51,7 @@ from hotline.secrets import Secrets
 from hotline.settings import Settings
 from hotline.storage import StorageError, Store
 from hotline.window_desk import WindowDesk
+from hotline.window_returns import WindowReturns
 from hotline.work_order_desk import WorkOrderDesk
 from ivr.interpreter import BookCallback
 from ivr.phone_numbers import parse_callback_number
@@ -135,6 +136,10 @@ class ControllerApp:
         )
         self.bridge = AmiBridge(self.ami, self.controller)
         self.directory = load_directory()
+        self.window_returns = WindowReturns(
+            self.controller, self.hub.publish, queue=WindowSettings.return_queue
+        )
+        self.hub.add(self.window_returns)
         self.windows = self._window_desk(flow_config.dynamic_prompts)
         self.handoffs = self._handoff_desk()
         self.callbacks = self._callback_desk()
@@ -164,6 +169,7 @@ class ControllerApp:
             self.ami, self.store, self.hub.publish, self.directory, limits,
             briefing=lambda text: prompts.path(Prompt("window.briefing", text))[0],
             wall=self._wall, hours_clock=lambda: s.window_time or self._ivr_clock(),
+            returns=self.window_returns,
         )  # fmt: skip
         self.bridge.observers.append(desk.observe)
         self.ami.add_on_connected(desk.settle_open)
@@ -177,7 +183,8 @@ class ControllerApp:
         )  # fmt: skip
         self.bridge.observers.append(desk.observe)
         self.hub.add(desk)
-        self.call_flow.transfers = desk.route_for
+        returns = self.window_returns.route_for
+        self.call_flow.transfers = lambda uniqueid: desk.route_for(uniqueid) or returns(uniqueid)
         self.ami.add_on_connected(desk.settle_open)
         return desk
 
@@ -192,6 +199,8 @@ class ControllerApp:
         delivery = Delivery(self.store, config, self._wall, on_delivered=desk.delivered,
                             publish=self.hub.publish, metrics=self.metrics)  # fmt: skip
         desk.wake = delivery.wake
+        if self.callbacks is not None:
+            desk.follow_ups = self.callbacks.follow_up
         return desk, delivery
 
     def _deadline_clock(self) -> datetime:

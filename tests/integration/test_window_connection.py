@@ -5,11 +5,13 @@ is closed by its hours, and the controller killed in the middle of a transfer.""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import aiomqtt
 import pytest
 
 from hotline.settings import Settings
@@ -26,6 +28,8 @@ pytestmark = [pytest.mark.asterisk, pytest.mark.slow]
 CALLER = "PJSIP/trunk-"
 SEAT = "PJSIP/seat001-"
 CHANGNING = "PJSIP/win-changning-si-"
+SUPERVISOR_SEAT = "PJSIP/seat002-"
+"""The supervisor's phone: a lab seat nobody is logged in at (the agents' SIPp answers it)."""
 SUMMARY = "养老金领取资格认证未通过，需要窗口核对社保缴费记录"
 
 
@@ -82,12 +86,40 @@ def steps_of(token: str, case_id: str) -> list[str]:
     return [f"{s['from']} -[{s['event']}]-> {s['to']}" for s in shown["steps"]]
 
 
+async def transfer_events(into: list[dict[str, Any]], ready: asyncio.Event, kind: str) -> None:
+    """The transfers' MQTT events of one kind (``supervisor``, ``offered``)."""
+    async with aiomqtt.Client("127.0.0.1", 1883, identifier=f"window-{kind}-test") as client:
+        await client.subscribe(f"hotline/v1/transfers/+/{kind}", qos=1)
+        ready.set()
+        async for message in client.messages:
+            into.append(json.loads(bytes(message.payload)))  # type: ignore[arg-type, unused-ignore]
+
+
+async def listen_for(kind: str) -> tuple[list[dict[str, Any]], asyncio.Task[None]]:
+    """Subscribed (and ready) to the transfers' MQTT events of one kind."""
+    received: list[dict[str, Any]] = []
+    ready = asyncio.Event()
+    task = asyncio.create_task(transfer_events(received, ready, kind))
+    await asyncio.wait_for(ready.wait(), 10)
+    return received, task
+
+
+def supervisor_row(prepared: Prepared, room: str) -> list[str]:
+    """The supervisor's line of ``confbridge list``: channel, flags (E end_marked, m muted),
+    user profile, bridge profile, menu, caller id."""
+    out = prepared.asterisk.rx(f"confbridge list {room}")
+    return next(line.split() for line in out.splitlines() if line.startswith(SUPERVISOR_SEAT))
+
+
 async def test_given_a_call_when_the_agent_asks_for_changning_then_three_talk_and_two_stay(
     asterisk: Prepared, window_controller: ControllerProcess, store: Store,
     lab_settings: Settings, tmp_path: Path, no_leaked_channels: None,
 ) -> None:  # fmt: skip
+    """With a supervisor listening in from seat002: four members, the supervisor muted."""
     started = time.monotonic()
     agent = await asyncio.to_thread(store.create_token, "win-agent", Role.AGENT, "A001")
+    supervisor = await asyncio.to_thread(store.create_token, "win-supervisor", Role.SUPERVISOR)
+    joined, listener = await listen_for("supervisor")
     window = wl.window_phone(tmp_path, answers=True, talk_ms=25_000)
     await window.start()
     try:
@@ -95,39 +127,57 @@ async def test_given_a_call_when_the_agent_asks_for_changning_then_three_talk_an
             window_controller, lab_settings, tmp_path, talk_ms=60_000
         )
         transfer = ask_window(agent, call_id, "长宁区", "social_insurance_window")
-        room = transfer["conference"]
+        room, case_id = transfer["conference"], transfer["transfer_id"]
         assert transfer["office"] == "win-changning-si"
         await lab.wait_until(lambda: wl.is_in_room(asterisk, room, CALLER, SEAT, CHANGNING), 20)
         assert len(wl.room_members(asterisk, room)) == 3
         joined_s = time.monotonic() - started
 
-        status, left = send(f"/api/v1/transfers/{transfer['transfer_id']}/leave", agent, {}, "POST")
-        assert status == 200 and left["state"] == "agent_left", left
-        await lab.wait_until(lambda: len(wl.room_members(asterisk, room)) == 2, 10)
-        assert wl.is_in_room(asterisk, room, CALLER, CHANGNING)
-        await asyncio.sleep(2)  # caller and clerk stay together
-        assert len(wl.room_members(asterisk, room)) == 2
+        status, watched = send(
+            f"/api/v1/transfers/{case_id}/supervisor", supervisor, {"seat": "seat002"}, "POST"
+        )
+        assert status == 200 and watched["state"] == "conference", watched
+        await lab.wait_until(lambda: len(wl.room_members(asterisk, room)) == 4, 10)
+        assert wl.is_in_room(asterisk, room, CALLER, SEAT, CHANGNING, SUPERVISOR_SEAT)
+        row = supervisor_row(asterisk, room)
+        assert row[2] == "hotline-listener" and "m" in row[1], f"listening, muted: {row}"
+        await lab.wait_until(lambda: joined, 5)
+        assert joined[0]["case_id"] == case_id and joined[0]["mode"] == "listen", joined
 
-        # The window's phone hangs up after its talk time: the caller goes on to the end.
+        status, left = send(f"/api/v1/transfers/{case_id}/leave", agent, {}, "POST")
+        assert status == 200 and left["state"] == "agent_left", left
+        await lab.wait_until(lambda: len(wl.room_members(asterisk, room)) == 3, 10)
+        assert wl.is_in_room(asterisk, room, CALLER, CHANGNING, SUPERVISOR_SEAT)
+        await asyncio.sleep(2)  # caller and clerk stay together, the supervisor listening
+        assert len(wl.room_members(asterisk, room)) == 3
+
+        # The window's phone hangs up after its talk time: the caller goes on to the end, and
+        # the supervisor (end_marked) is not left alone in the room.
         stats = await caller.wait(timeout=60)
         assert stats.successful == 1, caller.errors()
+        await lab.wait_until(lambda: not wl.room_members(asterisk, room), 10)
     finally:
+        listener.cancel()
         await window.stop()
         await phones.stop()
-    assert steps_of(agent, transfer["transfer_id"]) == [
+    await lab.wait_until(lambda: closed(agent, case_id), 5)
+    steps = steps_of(agent, case_id)
+    assert len(steps) == 8, steps
+    assert steps == [
         " -[agent_requested]-> requested",
         "requested -[hold_started]-> caller_on_hold",
-        "caller_on_hold -[window_answered]-> briefing_clerk",
-        steps_of(agent, transfer["transfer_id"])[3],
+        "caller_on_hold -[window_ringing]-> dialing_window",
+        "dialing_window -[window_answered]-> briefing_clerk",
+        steps[4],
+        "conference -[supervisor_joins]-> conference",
         "conference -[agent_leaves]-> agent_left",
-        steps_of(agent, transfer["transfer_id"])[5],
+        steps[7],
     ]
-    steps = steps_of(agent, transfer["transfer_id"])
-    assert steps[3] in (
+    assert steps[4] in (
         "briefing_clerk -[briefing_done]-> conference",
         "briefing_clerk -[briefing_timer_expired]-> conference",
     )
-    assert steps[5].startswith("agent_left -[") and steps[5].endswith("]-> completed")
+    assert steps[7].startswith("agent_left -[") and steps[7].endswith("]-> completed")
     print(f"window conference: 3 members after {joined_s:.1f} s, "
           f"{time.monotonic() - started:.1f} s in all")  # fmt: skip
 
@@ -164,6 +214,51 @@ async def test_given_a_window_that_does_not_answer_then_the_caller_is_back_with_
         await phones.stop()
     assert back_s < wl.ANSWER_S + 5
     print(f"unanswered window: back with the agent {back_s:.1f} s after the request")
+
+
+async def test_given_the_agent_gone_when_the_window_does_not_answer_then_routed_again_with_the_case(
+    asterisk: Prepared, window_controller: ControllerProcess, store: Store,
+    lab_settings: Settings, tmp_path: Path, no_leaked_channels: None,
+) -> None:  # fmt: skip
+    """The agent hangs up while the window rings: the caller waits on (not the survey), and
+    when the window does not answer goes back into hotline routing, not the fallback queue; the
+    next agent is offered the caller with the case (HandoffOffered, kind window_return)."""
+    started = time.monotonic()
+    agent = await asyncio.to_thread(store.create_token, "win-agent", Role.AGENT, "A001")
+    offered, listener = await listen_for("offered")
+    window = wl.window_phone(tmp_path, answers=False)
+    await window.start()
+    try:
+        call_id, phones, caller = await answered_call(
+            window_controller, lab_settings, tmp_path, talk_ms=12_000
+        )
+        transfer = ask_window(agent, call_id, "徐汇区", "social_insurance_window")
+        room, case_id = transfer["conference"], transfer["transfer_id"]
+        await lab.wait_until(lambda: wl.window_legs(asterisk), 5)
+        await lab.wait_until(lambda: wl.is_in_room(asterisk, room, CALLER, SEAT), 5)
+        asterisk.asterisk.rx(f"channel request hangup {member(asterisk, room, SEAT)}")
+        await asyncio.sleep(1)
+        assert any(row[0].startswith(CALLER) for row in wl.channels(asterisk)), "still there"
+        await lab.wait_until(lambda: offered, wl.ANSWER_S + 20)
+        back_s = time.monotonic() - started
+        event = offered[0]
+        assert (event["case_id"], event["call_id"], event["kind"]) == (
+            case_id,
+            call_id,
+            "window_return",
+        ), event
+        assert event["previous_agent"] == "A001" and SUMMARY in event["note"], event
+        _, shown = send(f"/api/v1/transfers/{case_id}", agent)
+        assert (shown["state"], shown["reason"]) == ("returned_to_queue", "no_answer"), shown
+        fallback = [r for r in wl.channels(asterisk) if r[1] == "hotline-fallback"]
+        assert not fallback, f"routed by the controller, not the fallback queue: {fallback}"
+        stats = await caller.wait(timeout=90)
+        assert stats.successful == 1, caller.errors()
+    finally:
+        listener.cancel()
+        await window.stop()
+        await phones.stop()
+    print(f"agent gone, window unanswered: offered again with the case after {back_s:.1f} s")
 
 
 async def test_given_a_window_closed_by_its_hours_then_the_call_never_leaves_the_agent(

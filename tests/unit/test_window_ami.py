@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hotline.window_ami import leg_id, originate_outcome, window_event
+from hotline.window_ami import leg_id, leg_ringing, originate_outcome, window_event
 from tests.unit.transfers.test_machine import AGENT, CALLER, CLERK, WEDNESDAY_10, transfer_in
 from transfers.case import Role
 from transfers.machine import WindowState
@@ -16,6 +16,7 @@ from transfers.window_events import (
     WindowAnswered,
     WindowBusy,
     WindowNoAnswer,
+    WindowRinging,
 )
 
 S = WindowState
@@ -67,6 +68,32 @@ def test_given_the_window_ringing_when_its_leg_hangs_up_then_originate_response_
     assert window_event(transfer_in(S.DIALING_WINDOW), "Hangup", fields, WEDNESDAY_10) is None
     found = window_event(transfer_in(S.BRIEFING_CLERK), "Hangup", fields, WEDNESDAY_10)
     assert found == HungUp(WEDNESDAY_10, Role.CLERK)
+
+
+def leg_status(state: str = "5", uniqueid: str = leg_id("case-7")) -> dict[str, str]:
+    return {"Channel": "PJSIP/win-changning-si-00000009", "Uniqueid": uniqueid,
+            "ChannelState": state}  # fmt: skip
+
+
+def test_given_the_caller_on_hold_when_the_windows_leg_rings_then_the_window_is_ringing() -> None:
+    found = leg_ringing(transfer_in(S.CALLER_ON_HOLD), leg_status(), WEDNESDAY_10)
+    assert found == WindowRinging(WEDNESDAY_10)
+
+
+@pytest.mark.parametrize(
+    ("state", "fields"),
+    [
+        (S.DIALING_WINDOW, leg_status()),  # already noted
+        (S.BRIEFING_CLERK, leg_status()),  # answered meanwhile
+        (S.CALLER_ON_HOLD, leg_status(uniqueid=leg_id("case-8"))),  # another transfer's leg
+        (S.CALLER_ON_HOLD, leg_status(state="4")),  # dialled, no 180 yet
+        (S.CALLER_ON_HOLD, leg_status(state="6")),  # up: OriginateResponse says so
+    ],
+)
+def test_given_other_leg_states_then_they_are_not_the_window_ringing(
+    state: WindowState, fields: dict[str, str]
+) -> None:
+    assert leg_ringing(transfer_in(state), fields, WEDNESDAY_10) is None
 
 
 def test_given_the_caller_hangs_up_then_the_caller_hung_up() -> None:
