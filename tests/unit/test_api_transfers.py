@@ -99,3 +99,15 @@ async def test_an_unknown_transfer_is_a_404_and_a_supervisor_needs_a_real_seat(
         "/api/v1/transfers/nope/supervisor", json={"seat": "seat001"}, headers=agent
     )
     assert forbidden.status_code == 403
+
+
+async def test_a_supervisor_listens_or_talks_and_nothing_else(
+    client: httpx.AsyncClient, store: Store
+) -> None:
+    supervisor = {"Authorization": f"Bearer {store.create_token('sup', Role.SUPERVISOR)}"}
+    url = "/api/v1/transfers/nope/supervisor"
+    shout = await client.post(url, json={"seat": "seat001", "mode": "shout"}, headers=supervisor)
+    assert shout.status_code == 422 and "listen" in shout.text and "talk" in shout.text
+    for mode in ("listen", "talk"):
+        known = await client.post(url, json={"seat": "seat001", "mode": mode}, headers=supervisor)
+        assert known.status_code == 404, "a valid mode: only the transfer is unknown"
