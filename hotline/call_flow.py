@@ -164,6 +164,7 @@ class CallFlow:
             self.controller.wait_for_agent(
                 uniqueid, route.queue, route.topic,
                 requirements=route.requirements, priority=route.priority,
+                preferred_agent=route.preferred_agent,
             )
         )  # fmt: skip
         try:

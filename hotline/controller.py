@@ -118,17 +118,22 @@ class Controller(AgentOperations):
         *,
         requirements: tuple[tuple[str, int], ...] = (),
         priority: int = 5,
+        preferred_agent: str | None = None,
     ) -> Offer:
         """Queue the caller and wait until an agent is chosen (the caller hears music meanwhile).
 
-        Cancelling the wait (the caller hung up) takes the caller out of the queue.
+        Cancelling the wait (the caller hung up) takes the caller out of the queue. A repeat
+        caller waits for their last agent first, unless ``preferred_agent`` says who, or they
+        were answered already on this call (transferred: not back to the agent they just left).
         """
         trace = self._trace(uniqueid)
         previous = self._offers.pop(uniqueid, None)
         if previous is not None:
             position = self.router.requeue(previous)
         elif uniqueid not in self.router.calls:
-            preferred = self.repeat_callers.agent_for(trace.caller_number, self.clock.wall())
+            preferred = preferred_agent
+            if preferred is None and trace.answered_at is None:
+                preferred = self.repeat_callers.agent_for(trace.caller_number, self.clock.wall())
             position = self.router.enqueue(
                 uniqueid, queue, self.clock.mono(), priority=priority,
                 requirements=requirements, preferred_agent=preferred,

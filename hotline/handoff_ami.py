@@ -1,5 +1,5 @@
 """What Asterisk's AMI says about a blind or warm transfer, as the handoff machine's events;
-and where a transferred caller is routed. Pure: no I/O.
+where a transferred caller is routed; a handoff as stored and as announced. Pure: no I/O.
 
 ==============================  =====================================================
 AMI                             handoff event
@@ -17,10 +17,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from hotline.storage.handoff_store import HandoffRecord
 from ivr.flow import Flow, QueueNode
 from ivr.interpreter import Route
+from transfers.events import HandoffOffered
 from transfers.handoff import TERMINAL, Handoff, HandoffEvent, HandoffKey, HandoffState
 
+TRANSFER_CONTEXT = "hotline-transfer"
+CONFERENCE_CONTEXT = "hotline-conference"
+FALLBACK_CONTEXT = "hotline-fallback"
 # OriginateResponse's Reason: Asterisk's AST_CONTROL code for how the outbound leg ended.
 BUSY, CONGESTION = "5", "8"
 TRANSFER_BOOST = 2
@@ -79,3 +84,28 @@ def queue_routes(flow: Flow) -> dict[str, Route]:
             )  # fmt: skip
     routes.setdefault("general", Route("general", "general", "transfer", (), 5 - TRANSFER_BOOST))
     return routes
+
+
+def offered_event(handoff: Handoff, agent: str, at: datetime) -> HandoffOffered:
+    case = handoff.case
+    return HandoffOffered(
+        at, case.case_id, case.call_id, handoff.kind.value, agent, handoff.agent_id,
+        case.summary, case.topic,
+    )  # fmt: skip
+
+
+def record_of(
+    h: Handoff, now: datetime, *, received_by: str | None = None, caller_gone: bool = False
+) -> HandoffRecord:
+    """The handoff as stored. Back with the agent it stays open until the caller hangs up:
+    the room must still be emptied then, even after a restart."""
+    created = h.steps[0].at if h.steps else now
+    back_with_agent = h.state is HandoffState.RETURNED_TO_AGENT and not caller_gone
+    return HandoffRecord(
+        case_id=h.case.case_id, call_id=h.case.call_id, kind=h.kind.value, agent=h.agent_id,
+        target_kind=h.target.kind.value, target=h.target.name, note=h.case.summary,
+        topic=h.case.topic, caller_channel=h.caller, agent_channel=h.agent,
+        target_channel=h.target_channel, received_by=received_by, state=h.state.value,
+        reason=h.reason, agent_present=h.agent_present,
+        finished=h.state in TERMINAL and not back_with_agent, created_at=created, updated_at=now,
+    )  # fmt: skip

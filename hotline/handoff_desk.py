@@ -36,9 +36,19 @@ from ami import AmiClient, AmiError, Event
 from hotline.controller import Controller
 from hotline.events import CallAnswered, CallOffered
 from hotline.events import Event as HotlineEvent
-from hotline.handoff_ami import consult_leg_id, consult_outcome, handoff_event, room_of
+from hotline.handoff_actions import end_room, hang_up_leg, kick, redirect
+from hotline.handoff_ami import (
+    CONFERENCE_CONTEXT,
+    TRANSFER_CONTEXT,
+    consult_leg_id,
+    consult_outcome,
+    handoff_event,
+    offered_event,
+    record_of,
+    room_of,
+)
+from hotline.handoff_settle import RestartSettler
 from hotline.storage import Store
-from hotline.storage.handoff_store import HandoffRecord
 from ivr.interpreter import Route
 from transfers.case import CaseContext, Step
 from transfers.effects import (
@@ -58,7 +68,6 @@ from transfers.effects import (
     StartTimer,
     Timer,
 )
-from transfers.events import HandoffOffered
 from transfers.handoff import (
     TERMINAL,
     Handoff,
@@ -77,9 +86,6 @@ from transfers.handoff import (
 
 log = logging.getLogger("hotline.handoff_desk")
 
-TRANSFER_CONTEXT = "hotline-transfer"
-CONFERENCE_CONTEXT = "hotline-conference"
-FALLBACK_CONTEXT = "hotline-fallback"
 FORGET_AFTER_S = 60.0
 SERVING = frozenset({"available", "wrap_up", "on_call", "offered", "resting"})
 
@@ -130,8 +136,7 @@ class HandoffDesk:
         self._offered: dict[str, str] = {}
         """Caller uniqueid -> case id, until the receiving agent answers."""
         self._timers: dict[tuple[str, Timer], asyncio.TimerHandle] = {}
-        self._watch: dict[str, HandoffRecord] = {}
-        """Caller channel -> a handoff settled after a restart, back with the agent."""
+        self.restarts = RestartSettler(ami, store, wall)
         self._work: asyncio.Queue[tuple[str, Work]] = asyncio.Queue()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -211,8 +216,8 @@ class HandoffDesk:
 
     # ---- the transferred caller's FastAGI session ---------------------------------------------
     def route_for(self, uniqueid: str) -> Route | None:
-        """Where the caller redirected to the transfer script goes; None: not ours (the
-        dialplan's fallback queue takes them). The caller is queued here, boosted."""
+        """Where the caller redirected to the transfer script goes (the call flow queues them
+        there, boosted); None: not ours (the dialplan's fallback queue takes them)."""
         case_id = self._pending.pop(uniqueid, None)
         handoff = self.handoffs.get(case_id or "")
         if case_id is None or handoff is None:
@@ -227,12 +232,7 @@ class HandoffDesk:
         self._offered[uniqueid] = case_id
         # The first agent's leg may not have been reported ended yet: free them (wrap-up) now.
         self.controller.free_agent_of(uniqueid, "transferred")
-        self.router.remove(uniqueid)
-        self.router.enqueue(
-            uniqueid, route.queue, self.controller.clock.mono(), priority=route.priority,
-            requirements=route.requirements, preferred_agent=preferred,
-        )  # fmt: skip
-        return route
+        return dataclasses.replace(route, preferred_agent=preferred)
 
     def _destination(
         self, handoff: Handoff, routes: Mapping[str, Route]
@@ -252,7 +252,7 @@ class HandoffDesk:
     def observe(self, event: Event) -> None:
         if event.name != "Hangup":
             return
-        self._watched_caller_gone(event.get("Channel", ""))
+        self.restarts.caller_gone(event.get("Channel", ""))
         for case_id, handoff in list(self.handoffs.items()):
             found = handoff_event(handoff, event.name, event.fields, self.wall())
             if found is not None:
@@ -268,7 +268,9 @@ class HandoffDesk:
             handoff = self.handoffs.get(case_id)
             if handoff is not None:
                 self._work.put_nowait((case_id, Received(event.agent)))
-                self._work.put_nowait((case_id, Publish(_offered(handoff, event.agent, event.at))))
+                self._work.put_nowait(
+                    (case_id, Publish(offered_event(handoff, event.agent, event.at)))
+                )
         elif isinstance(event, CallAnswered):
             self._offered.pop(event.call_id, None)
 
@@ -314,7 +316,7 @@ class HandoffDesk:
             case Received(agent=agent):
                 await self._save(handoff, received_by=agent)
             case EndRoom():
-                await self._end_room(case_id)
+                await end_room(self.ami, room_of(case_id))
                 await self._save(handoff, caller_gone=True)
             case Publish(event=event):
                 self.publish(event)
@@ -337,22 +339,22 @@ class HandoffDesk:
                 | ReturnToQueue(caller=caller)
             ):
                 self._pending[handoff.case.call_id] = case_id
-                await self._redirect(caller, TRANSFER_CONTEXT, "s")
+                await redirect(self.ami, caller, TRANSFER_CONTEXT, "s")
             case PlayHold():
                 await self._hold(handoff)
             case Consult(timeout_s=timeout_s):
                 self._spawn(self._consult(handoff, timeout_s))
             case CancelConsult(channel=channel):
-                await self._hang_up_consult(case_id, channel)
+                await hang_up_leg(self.ami, consult_leg_id(case_id), channel)
             case Bridge(caller=caller):
-                await self._redirect(caller, CONFERENCE_CONTEXT, f"caller-{room}")
+                await redirect(self.ami, caller, CONFERENCE_CONTEXT, f"caller-{room}")
                 if handoff.agent_present:
-                    await self._kick(room, handoff.agent)
-                self.publish(_offered(handoff, handoff.target.name, self.wall()))
+                    await kick(self.ami, room, handoff.agent)
+                self.publish(offered_event(handoff, handoff.target.name, self.wall()))
             case ReturnToAgent(caller=caller):
-                await self._redirect(caller, CONFERENCE_CONTEXT, f"caller-{room}")
+                await redirect(self.ami, caller, CONFERENCE_CONTEXT, f"caller-{room}")
             case ReleaseAgent(reason="caller_gone") if handoff.kind is HandoffKind.WARM:
-                await self._end_room(case_id)  # nobody stays in the consult room
+                await end_room(self.ami, room_of(case_id))  # nobody stays in the consult room
             case _:
                 # ReleaseAgent: the agent's leg ends (hung up by Asterisk when the caller leaves
                 # the Dial, or kicked from the room) and the controller puts them in wrap-up.
@@ -397,35 +399,6 @@ class HandoffDesk:
             self.wall(),
         ))  # fmt: skip
 
-    async def _hang_up_consult(self, case_id: str, channel: str | None) -> None:
-        if channel is None:
-            _, channels = await self.ami.action_list("CoreShowChannels")
-            leg = consult_leg_id(case_id)
-            channel = next(
-                (c.get("Channel", "") for c in channels if c.get("Uniqueid", "") == leg), None
-            )
-        if channel:
-            await self.ami.action("Hangup", {"Channel": channel, "Cause": "16"})
-
-    async def _redirect(self, channel: str, context: str, exten: str) -> None:
-        fields = {"Channel": channel, "Context": context, "Exten": exten, "Priority": "1"}
-        await self.ami.action("Redirect", fields)
-
-    async def _kick(self, room: str, channel: str) -> None:
-        try:
-            await self.ami.action("ConfbridgeKick", {"Conference": room, "Channel": channel})
-        except AmiError as exc:
-            log.info("room %s: %s already gone (%s)", room, channel, exc)
-
-    async def _end_room(self, case_id: str) -> None:
-        room = room_of(case_id)
-        try:
-            _, listed = await self.ami.action_list("ConfbridgeList", {"Conference": room})
-        except AmiError:
-            return  # no such room: nobody in it
-        for member in listed:
-            await self._kick(room, member.get("Channel", ""))
-
     async def _save(
         self, handoff: Handoff, steps: list[Step] | None = None, *, received_by: str | None = None,
         caller_gone: bool = False,
@@ -451,88 +424,12 @@ class HandoffDesk:
 
         self._timers[(case_id, timer)] = asyncio.get_running_loop().call_later(seconds, expire)
 
+    async def settle_open(self, client: AmiClient) -> None:
+        """On each AMI connect: settle the handoffs a stopped controller left open."""
+        await self.restarts.settle_open(client, lambda case_id: case_id in self.handoffs)
+
     def _spawn(self, work: object) -> None:
         assert asyncio.iscoroutine(work)
         task = asyncio.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-    # ---- after a restart ----------------------------------------------------------------
-    async def settle_open(self, client: AmiClient) -> None:
-        """Settle the stored open handoffs with what Asterisk reports (on each connect). A
-        caller on hold goes to the agent's room (to the fallback queue if the agent is gone) and
-        a ringing target is hung up; one whose transfer script died is in the fallback queue
-        already; a caller back with the agent is watched, to empty the room when they go."""
-        records = await asyncio.to_thread(self.store.open_handoffs)
-        if not records:
-            return
-        _, channels = await client.action_list("CoreShowChannels")
-        where = {c.get("Channel", ""): c.get("Context", "") for c in channels}
-        for record in records:
-            if record.case_id in self.handoffs:
-                continue
-            state, reason = await self._settle(record, where)
-            watched = state == HandoffState.RETURNED_TO_AGENT
-            if watched:
-                self._watch[record.caller_channel] = record
-            settled = dataclasses.replace(
-                record, state=state, reason=reason, finished=not watched, updated_at=self.wall()
-            )
-            steps = [Step(self.wall(), record.state, "controller_restarted", state)]
-            log.info("transfer %s settled after a (re)connect: %s", record.case_id, steps[0])
-            await asyncio.to_thread(self.store.save_handoff, settled, steps if
-                                    state != record.state else [])  # fmt: skip
-
-    async def _settle(self, record: HandoffRecord, where: Mapping[str, str]) -> tuple[str, str]:
-        room, caller = room_of(record.case_id), record.caller_channel
-        if caller not in where:
-            if record.kind == HandoffKind.WARM:
-                await self._end_room(record.case_id)
-            return HandoffState.CALLER_GONE, "caller_hung_up"
-        if record.kind == HandoffKind.BLIND:
-            return HandoffState.RETURNED_TO_QUEUE, "controller_restarted"  # the fallback queue
-        if where[caller] == CONFERENCE_CONTEXT:
-            return HandoffState.RETURNED_TO_AGENT, record.reason  # already in the room
-        if where[caller] != TRANSFER_CONTEXT:
-            return HandoffState.FAILED, "controller_restarted"  # never left the agent's Dial
-        await self._hang_up_consult(record.case_id, None)
-        if record.agent_channel in where:
-            await self._redirect(caller, CONFERENCE_CONTEXT, f"caller-{room}")
-            return HandoffState.RETURNED_TO_AGENT, "controller_restarted"
-        await self._redirect(caller, FALLBACK_CONTEXT, "s")
-        return HandoffState.RETURNED_TO_QUEUE, "controller_restarted"
-
-    def _watched_caller_gone(self, channel: str) -> None:
-        record = self._watch.pop(channel, None)
-        if record is not None:
-            self._spawn(self._close_watched(record))
-
-    async def _close_watched(self, record: HandoffRecord) -> None:
-        await self._end_room(record.case_id)
-        closed = dataclasses.replace(record, finished=True, updated_at=self.wall())
-        await asyncio.to_thread(self.store.save_handoff, closed)
-
-
-def _offered(handoff: Handoff, agent: str, at: datetime) -> HandoffOffered:
-    case = handoff.case
-    return HandoffOffered(
-        at, case.case_id, case.call_id, handoff.kind.value, agent, handoff.agent_id,
-        case.summary, case.topic,
-    )  # fmt: skip
-
-
-def record_of(
-    h: Handoff, now: datetime, *, received_by: str | None = None, caller_gone: bool = False
-) -> HandoffRecord:
-    """The handoff as stored. Back with the agent it stays open until the caller hangs up:
-    the room must still be emptied then, even after a restart."""
-    created = h.steps[0].at if h.steps else now
-    back_with_agent = h.state is HandoffState.RETURNED_TO_AGENT and not caller_gone
-    return HandoffRecord(
-        case_id=h.case.case_id, call_id=h.case.call_id, kind=h.kind.value, agent=h.agent_id,
-        target_kind=h.target.kind.value, target=h.target.name, note=h.case.summary,
-        topic=h.case.topic, caller_channel=h.caller, agent_channel=h.agent,
-        target_channel=h.target_channel, received_by=received_by, state=h.state.value,
-        reason=h.reason, agent_present=h.agent_present,
-        finished=h.state in TERMINAL and not back_with_agent, created_at=created, updated_at=now,
-    )  # fmt: skip

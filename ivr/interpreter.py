@@ -60,6 +60,8 @@ class Route:
     node: str
     requirements: Requirements = ()
     priority: int = 5
+    preferred_agent: str | None = None
+    """An agent the caller waits for first (a transfer to a named agent)."""
 
 
 @dataclass(frozen=True)

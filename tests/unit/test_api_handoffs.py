@@ -23,6 +23,7 @@ from hotline.events import Event as HotlineEvent
 from hotline.handoff_ami import queue_routes
 from hotline.handoff_desk import HandoffDesk
 from hotline.metrics import Metrics
+from hotline.repeat_callers import RepeatCallers
 from hotline.storage import Role, Store
 from ivr.flow_yaml import load_flow_file
 from ivr.shipped_flows import DEFAULT_FLOW
@@ -77,6 +78,7 @@ async def setup(store: Store) -> AsyncIterator[Setup]:
     controller = Controller(Router(), hub, CollectingRecorder())
     now = controller.clock.mono()
     controller.router.login("7001", "seat001", now, skills={"pension": 5})
+    controller.router.login("7001", "seat001", now, skills={"pension": 5})  # free, preferred?
     controller.router.login("7002", "seat002", now, skills={"medical_insurance": 4})
     trace = controller.call_arrived(ANSWERED, ANSWERED, "13912345678", "", "12333")
     controller.router.enqueue(ANSWERED, "pension", now, requirements=[("pension", 3)])
@@ -180,15 +182,18 @@ async def test_a_blind_transfer_frees_the_agent_and_queues_the_caller_for_the_ta
 
     route = setup.desk.route_for(ANSWERED)  # the caller's transfer FastAGI script
     assert route is not None and route.queue == "medical_insurance"
-    waiting = setup.controller.router.calls[ANSWERED]
-    assert (waiting.queue, waiting.priority) == ("medical_insurance", 3)
+    assert (route.priority, route.requirements) == (3, (("medical_insurance", 3),))
+    assert route.preferred_agent is None
     freed = [e for e in setup.published if isinstance(e, AgentStateChanged)]
     assert (freed[-1].agent, freed[-1].previous, freed[-1].reason) == ("7001", "on_call",
                                                                        "transferred")  # fmt: skip
     assert setup.controller.router.agents["7001"].call_id is None
     offer = await asyncio.wait_for(  # as the transfer script's wait does
-        setup.controller.wait_for_agent(ANSWERED, route.queue, route.topic), 5
-    )
+        setup.controller.wait_for_agent(
+            ANSWERED, route.queue, route.topic, requirements=route.requirements,
+            priority=route.priority, preferred_agent=route.preferred_agent,
+        ), 5,
+    )  # fmt: skip
     assert offer.agent == "7002"  # the only one with the skill
     await until(lambda: any(isinstance(e, HandoffOffered) for e in setup.published))
     offered = next(e for e in setup.published if isinstance(e, HandoffOffered))
@@ -207,3 +212,35 @@ async def test_a_blind_transfer_frees_the_agent_and_queues_the_caller_for_the_ta
     assert [str(s) for s in steps] == [" -[blind_requested]-> requested",
                                        "requested -[delivered]-> completed"]  # fmt: skip
     assert setup.desk.route_for(ANSWERED) is None  # once: a second script run is not ours
+
+
+async def test_a_transferred_caller_is_not_held_for_the_agent_they_just_left() -> None:
+    controller = Controller(Router(), EventHub(), CollectingRecorder())
+    controller.repeat_callers = RepeatCallers(window_s=3600)
+    now = controller.clock.mono()
+    controller.router.login("7001", "seat001", now, skills={"pension": 5})  # free, preferred?
+    controller.router.login("7002", "seat002", now, skills={"medical_insurance": 4})
+    trace = controller.call_arrived(ANSWERED, ANSWERED, "13912345678", "", "12333")
+    at = controller.clock.wall()
+    controller.repeat_callers.remember("13912345678", "7001", at)  # answered by 7001 just now
+    trace.answer("7001", "seat001", at)
+    offer = await asyncio.wait_for(
+        controller.wait_for_agent(
+            ANSWERED, "medical_insurance", "medical", requirements=(("medical_insurance", 3),)
+        ), 5,
+    )  # fmt: skip
+    assert offer.agent == "7002"
+    named = controller.call_arrived(RINGING, RINGING, "13912345679", "", "12333")
+    named.answer("7001", "seat001", at)
+    waiting = asyncio.create_task(
+        controller.wait_for_agent(
+            RINGING,
+            "work_injury",
+            "injury",
+            requirements=(("work_injury", 3),),
+            preferred_agent="7003",
+        )
+    )
+    await asyncio.sleep(0.05)
+    assert controller.router.calls[RINGING].preferred_agent == "7003"
+    waiting.cancel()
