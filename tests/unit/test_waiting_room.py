@@ -207,9 +207,7 @@ async def test_given_ami_down_or_slow_when_stopping_then_false(ami: FakeAmi) -> 
     assert len(ami.sent) == (1 if ami.connected else 0)
 
 
-async def test_given_two_futures_when_one_is_done_then_either_is_done() -> (
-    None
-):
+async def test_given_two_futures_when_one_is_done_then_either_is_done() -> None:
     from hotline.waiting_room import _either  # noqa: PLC0415
 
     loop = asyncio.get_running_loop()
