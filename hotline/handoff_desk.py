@@ -175,7 +175,9 @@ class HandoffDesk:
         if target.name == agent_id:
             raise HandoffError("agent.self", "the call is already with this agent")
         if slot is None or slot.state.value not in SERVING:
-            raise HandoffError("agent.unavailable", f"agent {target.name} is not logged in")
+            state = slot.state.value if slot is not None else "logged_out"
+            raise HandoffError("agent.unavailable", f"agent {target.name} is {state}: choose "
+                               "an agent who is logged in and not paused, or a queue")  # fmt: skip
         if kind is HandoffKind.WARM and (slot.state.value != "available" or slot.call_id):
             raise HandoffError("agent.busy", f"agent {target.name} is not free to consult now")
 

@@ -98,7 +98,7 @@ async def test_given_a_pension_call_when_handed_blind_to_medical_then_the_medica
     messages: Messages = []
     ready = asyncio.Event()
     listener = asyncio.create_task(listen(messages, ready))
-    phones = lab.agents(tmp_path, talk_ms=12_000)
+    phones = lab.agents(tmp_path, talk_ms=9_000)
     await phones.start()
     try:
         await asyncio.wait_for(ready.wait(), 10)
@@ -133,12 +133,12 @@ async def test_given_a_pension_call_when_handed_blind_to_medical_then_the_medica
 
 async def warm_call(
     controller: ControllerProcess, store: Store, lab_settings: Settings, tmp_path: Path,
-    target: tuple[str, str],
+    target: tuple[str, str], *, talk_ms: int = 11_000,
 ) -> tuple[str, str, Any, Any]:  # fmt: skip
     """A caller answered by A001 at seat001 (the target logged in too): token, call id, SIPp."""
     token = await asyncio.to_thread(store.create_token, "handoff-a", Role.AGENT, "A001")
     await login(controller, ("A001", "seat001"), target)
-    phones = lab.agents(tmp_path, talk_ms=15_000)
+    phones = lab.agents(tmp_path, talk_ms=talk_ms)
     await phones.start()
     caller = lab.callers(lab_settings, tmp_path, [CallerPath("1")], 1)
     await caller.start()
@@ -150,7 +150,7 @@ async def test_given_a_warm_transfer_when_the_target_answers_and_it_completes_th
     lab_settings: Settings, tmp_path: Path, no_leaked_channels: None,
 ) -> None:  # fmt: skip
     token, call_id, phones, caller = await warm_call(
-        handoff_controller, store, lab_settings, tmp_path, ("A002", "seat002")
+        handoff_controller, store, lab_settings, tmp_path, ("A002", "seat002"), talk_ms=10_000
     )
     try:
         handoff = transfer(token, call_id, kind="warm", agent="A002")
