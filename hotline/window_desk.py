@@ -16,6 +16,11 @@ or clerk leaves, the caller goes on to the survey.
 
 Effects of one decision are carried out in order, by one worker, so a Redirect is never overtaken
 by a later Kick. A failed AMI action is logged: what Asterisk reports next settles the transfer.
+
+The desk keeps the transfers, timers and that worker; the rest is in its own modules: the room's
+AMI actions (hotline/window_actions.py), the window's leg and its ringing watch
+(hotline/window_leg.py), the settling after a restart (hotline/window_settle.py) and the stored
+record (hotline/window_records.py).
 """
 
 from __future__ import annotations
@@ -28,12 +33,14 @@ from collections.abc import Callable
 from datetime import datetime
 
 from ami import AmiClient, AmiError, Event
-from hotline import channel_vars
+from hotline import channel_vars, window_actions, window_leg
 from hotline.events import Event as HotlineEvent
 from hotline.storage import Store
-from hotline.storage.transfer_store import TransferRecord
-from hotline.window_ami import leg_id, leg_ringing, originate_outcome, window_event
+from hotline.window_actions import FALLBACK_CONTEXT, TRANSFER_CONTEXT
+from hotline.window_ami import window_event
+from hotline.window_records import briefing_of, record_of
 from hotline.window_returns import WindowReturns
+from hotline.window_settle import settle_open
 from transfers.case import CaseContext, Role
 from transfers.directory import Directory, Office
 from transfers.effects import (
@@ -43,7 +50,6 @@ from transfers.effects import (
     Effect,
     EndConference,
     JoinConference,
-    Member,
     MemberMode,
     PlayHold,
     Publish,
@@ -60,33 +66,16 @@ from transfers.machine import (
     WindowSettings,
     WindowState,
     WindowTransfer,
-    briefing_text,
     handle,
     request_window,
 )
-from transfers.reconcile import AsteriskSnapshot, reconcile
 from transfers.window_events import AgentLeaves, SupervisorJoins, TimerExpired, WindowEvent
 
 log = logging.getLogger("hotline.window_desk")
 
-CONFERENCE_CONTEXT = "hotline-conference"
-CLERK_CONTEXT = "hotline-window-clerk"
-FALLBACK_CONTEXT = "hotline-fallback"
-TRANSFER_CONTEXT = "hotline-transfer"
-"""Where a caller returned to the queue is routed again, with the case (hotline/window_returns)."""
 FORGET_AFTER_S = 60.0
 """A finished transfer is kept this long for the late events of its legs being torn down."""
-ROLE_EXTEN = {
-    Role.CALLER: "caller",
-    Role.AGENT: "seat",
-    Role.CLERK: "clerk",
-    Role.SUPERVISOR: "supervisor",
-}
-SUPERVISOR_EXTEN = {MemberMode.LISTEN: "supervisor", MemberMode.TALK: "barge"}
-"""A supervisor listens muted by default; ``talk`` joins unmuted (heard by everyone)."""
 WATCHED = frozenset({"ConfbridgeJoin", "ConfbridgeLeave", "Hangup"})
-RING_POLL_S = 0.25
-"""How often a window leg being dialled is asked whether it rings (AMI sends no Newstate)."""
 
 
 class WindowError(Exception):
@@ -144,7 +133,7 @@ class WindowDesk:
             raise WindowError("transfer.in_progress", f"call {call_id} is already being connected")
         legs = await self._legs(call_id)
         case = CaseContext(uuid.uuid4().hex[:12], call_id, summary, district_id=office.district_id)
-        briefing = await asyncio.to_thread(self.briefing, _briefing_of(case, office))
+        briefing = await asyncio.to_thread(self.briefing, briefing_of(case, office))
         decision = request_window(
             case, office, caller=legs.caller, agent=legs.agent, agent_id=agent,
             now=self.wall(), settings=self.settings, hours_at=self.hours_clock(),
@@ -263,28 +252,30 @@ class WindowDesk:
                 await self._asterisk(transfer, effect)
 
     async def _asterisk(self, transfer: WindowTransfer, effect: Effect) -> None:
-        case_id, room = transfer.case.case_id, transfer.conference_id
+        ami, room = self.ami, transfer.conference_id
         match effect:
             case DialWindow():
                 self._spawn(self._dial(transfer, effect))
             case CancelWindow(channel=channel):
-                await self._hang_up_window(case_id, channel)
+                await window_leg.hang_up(ami, transfer.case.case_id, channel)
             case JoinConference(members=members):
                 if any(m.role is Role.CALLER for m in members):
-                    await self._setvar(transfer.caller, channel_vars.WINDOW_PENDING, "")
-                await self._into_room(room, members)
+                    await window_actions.setvar(
+                        ami, transfer.caller, channel_vars.WINDOW_PENDING, ""
+                    )
+                await window_actions.into_room(ami, room, members)
             case RemoveFromConference(channel=channel):
-                await self.ami.action("ConfbridgeKick", {"Conference": room, "Channel": channel})
+                await window_actions.kick(ami, room, channel)
             case EndConference():
-                await self._end_room(room)
+                await window_actions.end_room(ami, room)
             case ReturnToAgent():
-                await self._setvar(transfer.caller, channel_vars.WINDOW_PENDING, "")
-                await self._back_with_agent(transfer)
+                await window_actions.setvar(ami, transfer.caller, channel_vars.WINDOW_PENDING, "")
+                await window_actions.back_with_agent(ami, transfer)
             case ReturnToQueue(caller=caller) if self.returns is not None:
                 self.returns.expect(transfer)
-                await self._redirect(caller, TRANSFER_CONTEXT, "s")
+                await window_actions.redirect(ami, caller, TRANSFER_CONTEXT, "s")
             case ReturnToQueue(caller=caller):
-                await self._redirect(caller, FALLBACK_CONTEXT, "s")
+                await window_actions.redirect(ami, caller, FALLBACK_CONTEXT, "s")
             case _:
                 # PlayHold: the caller and agent into the room. PlayBriefing happens in the
                 # clerk's dialplan; ReleaseAgent when the agent's channel ends (the controller
@@ -293,126 +284,20 @@ class WindowDesk:
 
     async def _other(self, transfer: WindowTransfer, effect: Effect) -> None:
         if isinstance(effect, PlayHold):
-            await self._hold(transfer)
+            await window_actions.hold(self.ami, transfer)
         else:
             log.info("transfer %s: %s", transfer.case.case_id, type(effect).__name__)
 
-    async def _hold(self, transfer: WindowTransfer) -> None:
-        room = transfer.conference_id
-        await self._setvar(transfer.caller, channel_vars.WINDOW_PENDING, "1")
-        await self.ami.action(
-            "Redirect",
-            {
-                "Channel": transfer.caller, "Context": CONFERENCE_CONTEXT,
-                "Exten": f"caller-{room}", "Priority": "1",
-                "ExtraChannel": transfer.agent, "ExtraContext": CONFERENCE_CONTEXT,
-                "ExtraExten": f"{ROLE_EXTEN[Role.AGENT]}-{room}", "ExtraPriority": "1",
-            },
-        )  # fmt: skip
-
     async def _dial(self, transfer: WindowTransfer, dial: DialWindow) -> None:
         case_id = transfer.case.case_id
-        fields = [
-            ("Channel", f"PJSIP/{dial.endpoint}"),
-            ("Context", CLERK_CONTEXT),
-            ("Exten", "s"),
-            ("Priority", "1"),
-            ("Timeout", str(round(dial.timeout_s * 1000))),
-            ("CallerID", f'"{dial.caller_id}" <{dial.caller_id}>'),
-            ("Variable", f"HOTLINE_CONFERENCE={transfer.conference_id}"),
-            ("Variable", f"HOTLINE_BRIEFING={self._briefings.get(case_id, 'silence/1')}"),
-            ("ChannelId", leg_id(case_id)),
-            ("Async", "true"),
-        ]
-        self._spawn(self._watch_ringing(case_id, dial.timeout_s))
-        try:
-            _, result = await self.ami.action_with_event(
-                "Originate", fields, event="OriginateResponse", timeout=dial.timeout_s + 10
-            )
-        except AmiError as exc:
-            log.warning("transfer %s: window leg not placed: %s", case_id, exc)
-            self.feed(case_id, originate_outcome("Failure", "0", "", self.wall()))
-            return
-        outcome = originate_outcome(
-            result.get("Response", ""), result.get("Reason", ""), result.get("Channel", ""),
-            self.wall(),
+        briefing = self._briefings.get(case_id, "silence/1")
+        watch = window_leg.watch_ringing(
+            self.ami, case_id, dial.timeout_s,
+            current=self.transfers.get, feed=self.feed, wall=self.wall,
         )  # fmt: skip
+        self._spawn(watch)
+        outcome = await window_leg.originate(self.ami, transfer, dial, briefing, self.wall)
         self.feed(case_id, outcome)
-
-    async def _watch_ringing(self, case_id: str, timeout_s: float) -> None:
-        """Store when the window starts ringing: the leg's Status, asked every RING_POLL_S
-        until it rings, is answered or given up, or the dial time is over."""
-        loop = asyncio.get_running_loop()
-        until = loop.time() + timeout_s
-        while loop.time() < until:
-            transfer = self.transfers.get(case_id)
-            if transfer is None or transfer.state is not WindowState.CALLER_ON_HOLD:
-                return
-            try:
-                _, statuses = await self.ami.action_list("Status", {"Channel": leg_id(case_id)})
-            except AmiError:
-                statuses = []  # the leg not created yet (or already gone)
-            found = [leg_ringing(transfer, s.fields, self.wall()) for s in statuses]
-            if ringing := next((f for f in found if f is not None), None):
-                self.feed(case_id, ringing)
-                return
-            await asyncio.sleep(RING_POLL_S)
-
-    async def _hang_up_window(self, case_id: str, channel: str | None) -> None:
-        if channel is None:
-            _, channels = await self.ami.action_list("CoreShowChannels")
-            leg = leg_id(case_id)
-            channel = next(
-                (c.get("Channel", "") for c in channels if c.get("Uniqueid", "") == leg), None
-            )
-        if channel:
-            await self.ami.action("Hangup", {"Channel": channel, "Cause": "16"})
-
-    async def _into_room(self, room: str, members: tuple[Member, ...]) -> None:
-        present = await self._members(room)
-        for member in members:
-            if member.channel in present:
-                continue
-            exten = f"{ROLE_EXTEN[member.role]}-{room}"
-            if member.role is Role.SUPERVISOR:
-                await self._originate_into(
-                    member.channel, f"{SUPERVISOR_EXTEN[member.mode]}-{room}"
-                )
-            else:
-                await self._redirect(member.channel, CONFERENCE_CONTEXT, exten)
-
-    async def _back_with_agent(self, transfer: WindowTransfer) -> None:
-        """The caller in the room stays there with the agent (brought back if need be); a
-        caller still in the Dial with the agent (a window closed by its hours) is left there."""
-        room = transfer.conference_id
-        present = await self._members(room)
-        if transfer.caller in present and transfer.agent not in present:
-            await self._into_room(room, (Member(transfer.agent, Role.AGENT),))
-
-    async def _members(self, room: str) -> set[str]:
-        try:
-            _, listed = await self.ami.action_list("ConfbridgeList", {"Conference": room})
-        except AmiError:
-            return set()  # no such conference (yet): nobody in it
-        return {m.get("Channel", "") for m in listed}
-
-    async def _redirect(self, channel: str, context: str, exten: str) -> None:
-        fields = {"Channel": channel, "Context": context, "Exten": exten, "Priority": "1"}
-        await self.ami.action("Redirect", fields)
-
-    async def _setvar(self, channel: str, name: str, value: str) -> None:
-        await self.ami.action("Setvar", {"Channel": channel, "Variable": name, "Value": value})
-
-    async def _originate_into(self, endpoint: str, exten: str) -> None:
-        fields = {
-            "Channel": endpoint, "Context": CONFERENCE_CONTEXT, "Exten": exten,
-            "Priority": "1", "Timeout": "30000", "Async": "true",
-        }  # fmt: skip
-        await self.ami.action("Originate", fields)
-
-    async def _end_room(self, room: str) -> None:
-        for channel in await self._members(room):
-            await self.ami.action("ConfbridgeKick", {"Conference": room, "Channel": channel})
 
     def _start_timer(self, case_id: str, timer: Timer, seconds: float) -> None:
         loop = asyncio.get_running_loop()
@@ -435,80 +320,18 @@ class WindowDesk:
     # ---- after a restart ----------------------------------------------------------------
     async def settle_open(self, client: AmiClient) -> None:
         """Settle every stored open transfer with what Asterisk reports (on each connect)."""
-        records = await asyncio.to_thread(self.store.open_transfers)
-        if not records:
-            return
-        _, channels = await client.action_list("CoreShowChannels")
-        for record in records:
-            transfer = self.transfers.get(record.case_id) or self._rebuild(record)
-            if transfer is None:
-                continue
-            snapshot = await self._snapshot(transfer, channels)
-            decision = reconcile(transfer, snapshot, self.wall(), self.settings)
-            log.info("transfer %s settled after a (re)connect: %s", record.case_id,
-                     decision.transfer.state)  # fmt: skip
+        decisions = settle_open(
+            client, self.ami, self.store, directory=self.directory,
+            known=self.transfers.get, settings=self.settings, wall=self.wall,
+        )  # fmt: skip
+        async for decision, alive in decisions:
             self._take(decision)
             settled = decision.transfer
-            if settled.state is WindowState.RETURNED_TO_AGENT and (
-                settled.caller not in snapshot.alive
-            ):
+            if settled.state is WindowState.RETURNED_TO_AGENT and settled.caller not in alive:
                 self._caller_gone_after(settled)
             elif settled.finished and not decision.effects:
-                await asyncio.to_thread(
-                    self.store.save_transfer, record_of(decision.transfer, self.wall())
-                )
-
-    def _rebuild(self, record: TransferRecord) -> WindowTransfer | None:
-        office = self.directory.office_by_endpoint(record.office_endpoint)
-        if office is None:
-            log.error("transfer %s: office %s is no longer in the directory",
-                      record.case_id, record.office_endpoint)  # fmt: skip
-            return None
-        case = CaseContext(record.case_id, record.call_id, record.summary,
-                           district_id=office.district_id)  # fmt: skip
-        return WindowTransfer(
-            case, office, record.caller_channel, record.agent_channel, record.agent,
-            state=WindowState(record.state), clerk=record.clerk_channel,
-            agent_present=record.agent_present, dialled_at=record.dialled_at,
-            reason=record.reason,
-        )  # fmt: skip
-
-    async def _snapshot(self, transfer: WindowTransfer, channels: list[Event]) -> AsteriskSnapshot:
-        mine = {transfer.caller, transfer.agent, transfer.clerk}
-        leg = next((c for c in channels if c.get("Uniqueid", "") == leg_id(
-            transfer.case.case_id)), None)  # fmt: skip
-        alive = {c.get("Channel", "") for c in channels} & (mine | {_name(leg)})
-        return AsteriskSnapshot(
-            alive=frozenset(name for name in alive if name),
-            in_conference=frozenset(await self._members(transfer.conference_id)),
-            window_channel=_name(leg) or None,
-            window_answered=leg is not None and leg.get("ChannelStateDesc", "") == "Up",
-        )
+                await asyncio.to_thread(self.store.save_transfer, record_of(settled, self.wall()))
 
 
 def _caller_hung_up(transfer: WindowTransfer, event: Event) -> bool:
     return event.name == "Hangup" and event.get("Channel", "") == transfer.caller
-
-
-def _name(channel: Event | None) -> str:
-    return channel.get("Channel", "") if channel is not None else ""
-
-
-def _briefing_of(case: CaseContext, office: Office) -> str:
-    probe = WindowTransfer(case, office, "", "", "")
-    return briefing_text(probe)
-
-
-def record_of(t: WindowTransfer, now: datetime, *, caller_gone: bool = False) -> TransferRecord:
-    """The transfer as stored. Back with the agent, it stays open until the caller hangs up:
-    after a restart the controller must still end the room then (the agent alone in it)."""
-    created = t.steps[0].at if t.steps else now
-    back_with_agent = t.state is WindowState.RETURNED_TO_AGENT and not caller_gone
-    return TransferRecord(
-        case_id=t.case.case_id, call_id=t.case.call_id, agent=t.agent_id,
-        office_endpoint=t.office.endpoint, summary=t.case.summary, caller_channel=t.caller,
-        agent_channel=t.agent, clerk_channel=t.clerk, state=t.state.value, reason=t.reason,
-        agent_present=t.agent_present, finished=t.finished and not back_with_agent,
-        dialled_at=t.dialled_at,
-        created_at=created, updated_at=now,
-    )  # fmt: skip
