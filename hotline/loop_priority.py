@@ -6,14 +6,19 @@ and the offer latency's tail follows the machine's load, not the controller's wo
 core at 300 lines). A lower nice value gives the loop thread the CPU as soon as it wakes; it uses
 little, so the media loses nothing measurable. The same reasoning is why Asterisk has ``-p``.
 
-Only the calling thread (the event loop's) is raised. ``SCHED_RESET_ON_FORK`` makes everything
-it starts afterwards (SIPp, Asterisk in the lab, espeak, worker threads) begin at nice 0 again.
+Only the calling thread (the event loop's) is raised, and ``SCHED_RESET_ON_FORK`` makes every
+process and thread it starts afterwards (SIPp, Asterisk in the lab, espeak) begin at nice 0
+again. The loop's own worker threads (``asyncio.to_thread``: the recorder's SQL, AMI commands)
+are raised to the same value by the executor's initializer: they hold the GIL the loop waits
+for, and at nice 0 behind Asterisk's threads they would hold it longer (priority inversion).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 log = logging.getLogger("hotline.priority")
 
@@ -37,3 +42,18 @@ def raise_loop_priority(nice: int) -> str | None:
         )
     log.info("event loop thread at nice %d (children start at 0)", nice)
     return None
+
+
+def raise_workers_too(loop: asyncio.AbstractEventLoop, nice: int) -> None:
+    """The loop's default executor: worker threads at the loop's priority (see above)."""
+    if nice < 0:
+        loop.set_default_executor(
+            ThreadPoolExecutor(thread_name_prefix="hotline-worker", initializer=_raise_worker,
+                               initargs=(nice,))
+        )  # fmt: skip
+
+
+def _raise_worker(nice: int) -> None:
+    problem = raise_loop_priority(nice)
+    if problem is not None:
+        log.debug("worker thread: %s", problem)

@@ -39,7 +39,7 @@ from hotline.handoff_desk import HandoffDesk
 from hotline.ivr_facts import IvrFacts
 from hotline.kb_build import ChildBuilder
 from hotline.knowledge import KnowledgeBase
-from hotline.loop_priority import raise_loop_priority
+from hotline.loop_priority import raise_loop_priority, raise_workers_too
 from hotline.metrics import Metrics, QueueSnapshot
 from hotline.prompts import DynamicPrompts, PromptFiles, prompt_seconds, prompt_stem
 from hotline.recorder import StoreRecorder
@@ -267,6 +267,8 @@ class ControllerApp:
         problem = raise_loop_priority(self.settings.loop_nice)
         if problem is not None:
             log.warning("%s", problem)
+        else:
+            raise_workers_too(asyncio.get_running_loop(), self.settings.loop_nice)
         await asyncio.to_thread(self._prepare_store)
         await asyncio.to_thread(self.flows.start)
         self._restore_agents(await asyncio.to_thread(self._logged_in_agents))

@@ -47,3 +47,18 @@ def test_given_zero_when_asked_then_nothing_changes() -> None:
 def test_given_no_privilege_when_raised_then_problem_says_what_to_do() -> None:
     problem, _, _ = _in_thread(-5)
     assert problem is not None and "HOTLINE_LOOP_NICE=0" in problem
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="raising a priority needs root or CAP_SYS_NICE")
+def test_given_raised_loop_when_work_goes_to_a_thread_then_the_worker_is_raised_too() -> (
+    None
+):
+    import asyncio  # noqa: PLC0415
+
+    from hotline.loop_priority import raise_workers_too  # noqa: PLC0415
+
+    async def main() -> int:
+        raise_workers_too(asyncio.get_running_loop(), -3)
+        return await asyncio.to_thread(os.getpriority, os.PRIO_PROCESS, 0)
+
+    assert asyncio.run(main()) == -3
