@@ -14,6 +14,7 @@ from fastapi import Depends, FastAPI
 from pydantic import BaseModel, Field
 
 from hotline.api_base import ApiContext, ApiError, TokenVerifier, require
+from hotline.api_transfers import call_with, steps_json
 from hotline.handoff_desk import HandoffDesk, HandoffError
 from hotline.storage import Role, TokenRecord
 from transfers.handoff import Handoff, HandoffKind, Target, TargetKind
@@ -43,15 +44,9 @@ def handoff_routes(app: FastAPI, ctx: ApiContext, verify: TokenVerifier) -> None
         require(token, Role.AGENT)
         desk = _desk(ctx)
         target = _target(body)
-        trace = ctx.controller.trace(call_id)
-        if trace is None or trace.ended_at is not None:
-            raise ApiError(404, "call.unknown", f"no call {call_id!r} in progress")
-        if trace.agent is None or trace.answered_at is None:
-            raise ApiError(409, "call.not_answered", f"call {call_id} is not with an agent")
-        if token.role is Role.AGENT and trace.agent != token.agent_code:
-            raise ApiError(409, "call.not_yours", f"call {call_id} is not with {token.agent_code}")
+        trace = call_with(ctx, call_id, token)
         handoff = await _acting_async(desk.request(
-            call_id, trace.agent, body.kind, target, body.note,
+            call_id, trace.agent or "", body.kind, target, body.note,
             queue=trace.queue or "general", topic=trace.topic or "",
         ))  # fmt: skip
         return handoff_json(handoff)
@@ -82,10 +77,7 @@ def handoff_routes(app: FastAPI, ctx: ApiContext, verify: TokenVerifier) -> None
             "agent": record.agent, "target_kind": record.target_kind, "target": record.target,
             "note": record.note, "topic": record.topic, "received_by": record.received_by,
             "state": record.state, "reason": record.reason, "finished": record.finished,
-            "steps": [
-                {"at": s.at.isoformat(), "from": s.from_state, "event": s.event, "to": s.to_state}
-                for s in steps
-            ],
+            "steps": steps_json(steps),
         }  # fmt: skip
 
 

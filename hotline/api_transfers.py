@@ -4,7 +4,7 @@ a supervisor joins the conference, listening."""
 # No "from __future__ import annotations": FastAPI reads the handlers' annotations at
 # definition time (see hotline.api).
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI
@@ -15,6 +15,7 @@ from hotline.calls import CallTrace
 from hotline.storage import Role, TokenRecord
 from hotline.window_desk import WindowDesk, WindowError
 from transfers.address import resolve
+from transfers.case import Step
 from transfers.directory import Directory, Office, OfficeKind
 from transfers.effects import MemberMode
 from transfers.machine import WindowTransfer
@@ -44,7 +45,7 @@ def transfer_routes(app: FastAPI, ctx: ApiContext, verify: TokenVerifier) -> Non
     async def connect_window(call_id: str, body: WindowRequest, token: auth) -> dict[str, Any]:
         require(token, Role.AGENT)
         desk = _desk(ctx)
-        trace = _call_with(ctx, call_id, token)
+        trace = call_with(ctx, call_id, token)
         office = _office(desk.directory, body)
         try:
             transfer = await desk.request(call_id, trace.agent or "", office, body.summary)
@@ -80,11 +81,16 @@ def transfer_routes(app: FastAPI, ctx: ApiContext, verify: TokenVerifier) -> Non
             "case_id": record.case_id, "call_id": record.call_id, "agent": record.agent,
             "office": record.office_endpoint, "state": record.state, "reason": record.reason,
             "finished": record.finished,
-            "steps": [
-                {"at": s.at.isoformat(), "from": s.from_state, "event": s.event, "to": s.to_state}
-                for s in steps
-            ],
+            "steps": steps_json(steps),
         }  # fmt: skip
+
+
+def steps_json(steps: Sequence[Step]) -> list[dict[str, str]]:
+    """A transfer's steps as the API shows them, in order."""
+    return [
+        {"at": s.at.isoformat(), "from": s.from_state, "event": s.event, "to": s.to_state}
+        for s in steps
+    ]
 
 
 def _desk(ctx: ApiContext) -> WindowDesk:
@@ -93,7 +99,8 @@ def _desk(ctx: ApiContext) -> WindowDesk:
     return ctx.windows
 
 
-def _call_with(ctx: ApiContext, call_id: str, token: TokenRecord) -> CallTrace:
+def call_with(ctx: ApiContext, call_id: str, token: TokenRecord) -> CallTrace:
+    """The call in progress, answered by the token's agent (or any agent, for a supervisor)."""
     trace = ctx.controller.trace(call_id)
     if trace is None or trace.ended_at is not None:
         raise ApiError(404, "call.unknown", f"no call {call_id!r} in progress")
