@@ -39,6 +39,7 @@ postgres_url = support.postgres_url
 store = support.store
 ANSWERED, RINGING = "1764400000.7", "1764400000.8"
 CALLER, SEAT = "PJSIP/trunk-00000001", "PJSIP/seat001-00000002"
+TARGET = "PJSIP/seat002-00000003"
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
 ROUTES = queue_routes(load_flow_file(DEFAULT_FLOW, lambda name, raw: raw))
 
@@ -51,7 +52,8 @@ def channel(name: str, uniqueid: str, bridge: str) -> Event:
 
 @dataclass
 class StandInAmi:
-    """Answers CoreShowChannels with the caller and seat001 in one bridge; records actions."""
+    """Answers CoreShowChannels with the caller and seat001 in one bridge, and Originates as
+    answered by the target; records every action."""
 
     actions: list[tuple[str, Mapping[str, str]]] = field(default_factory=list)
 
@@ -60,6 +62,13 @@ class StandInAmi:
 
     async def action(self, name: str, fields: Mapping[str, str]) -> None:
         self.actions.append((name, fields))
+
+    async def action_with_event(
+        self, name: str, fields: list[tuple[str, str]], *, event: str, timeout: float
+    ) -> tuple[None, dict[str, str]]:
+        """An Originate whose leg the target answers at once."""
+        self.actions.append((name, dict(fields)))
+        return None, {"Response": "Success", "Reason": "4", "Channel": TARGET}
 
 
 @dataclass
@@ -244,3 +253,38 @@ async def test_a_transferred_caller_is_not_held_for_the_agent_they_just_left() -
     await asyncio.sleep(0.05)
     assert controller.router.calls[RINGING].preferred_agent == "7003"
     waiting.cancel()
+
+
+async def test_a_warm_transfer_holds_the_caller_consults_the_target_and_cancel_brings_them_back(
+    setup: Setup, store: Store
+) -> None:
+    agent = token(store, "7001")
+    answer = await setup.client.post(
+        f"/api/v1/calls/{ANSWERED}/transfer", json={**blind(agent="7002"), "kind": "warm"},
+        headers=agent,
+    )  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    case_id = answer.json()["transfer_id"]
+    room = f"handoff-{case_id}"
+    await until(lambda: setup.desk.handoffs[case_id].state.value == "consulted")
+    hold, consult = setup.ami.actions[:2]
+    assert hold == ("Redirect", {
+        "Channel": CALLER, "Context": "hotline-transfer", "Exten": "hold", "Priority": "1",
+        "ExtraChannel": SEAT, "ExtraContext": "hotline-conference", "ExtraExten": f"seat-{room}",
+        "ExtraPriority": "1",
+    })  # fmt: skip
+    fields = dict(consult[1])
+    assert (consult[0], fields["Channel"], fields["Exten"]) == (
+        "Originate",
+        "PJSIP/seat002",
+        f"seat-{room}",
+    )
+    assert fields["ChannelId"] == f"xfer-{case_id}"
+    cancel = await setup.client.post(f"/api/v1/transfers/{case_id}/cancel", headers=agent)
+    assert cancel.status_code == 200 and cancel.json()["state"] == "returned_to_agent"
+    await until(lambda: len(setup.ami.actions) >= 4)
+    assert setup.ami.actions[2:4] == [
+        ("Hangup", {"Channel": TARGET, "Cause": "16"}),
+        ("Redirect", {"Channel": CALLER, "Context": "hotline-conference",
+                      "Exten": f"caller-{room}", "Priority": "1"}),
+    ]  # fmt: skip
