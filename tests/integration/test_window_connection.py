@@ -5,9 +5,10 @@ is closed by its hours, and the controller killed in the middle of a transfer.""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,23 +34,27 @@ SUPERVISOR_SEAT = "PJSIP/seat002-"
 SUMMARY = "养老金领取资格认证未通过，需要窗口核对社保缴费记录"
 
 
-def start_controller(
+@contextlib.contextmanager
+def controller_at(
     lab_env: dict[str, str], store: Store, database_url: str, tmp_path: Path, window_time: str
-) -> ControllerProcess:
+) -> Iterator[ControllerProcess]:
+    """The controller running with the windows' clock at ``window_time``; stopped at the end."""
     token = store.create_token(f"admin-{window_time}", Role.ADMIN)
     env = {**lab_env, "HOTLINE_DATABASE_URL": database_url, **wl.window_env(window_time)}
     process = ControllerProcess(env=env, token=token, log_path=tmp_path / "controller.log")
     process.start()
-    return process
+    try:
+        yield process
+    finally:
+        process.stop()
 
 
 @pytest.fixture
 def window_controller(
     asterisk: Prepared, lab_env: dict[str, str], store: Store, database_url: str, tmp_path: Path
 ) -> Iterator[ControllerProcess]:
-    process = start_controller(lab_env, store, database_url, tmp_path, wl.WEDNESDAY_10)
-    yield process
-    process.stop()
+    with controller_at(lab_env, store, database_url, tmp_path, wl.WEDNESDAY_10) as process:
+        yield process
 
 
 async def answered_call(
@@ -62,6 +67,33 @@ async def answered_call(
     caller = lab.callers(lab_settings, tmp_path, [CallerPath("1")], 1)
     await caller.start()
     return await wl.call_with_agent(controller), phones, caller
+
+
+@contextlib.asynccontextmanager
+async def window_call(
+    controller: ControllerProcess, store: Store, lab_settings: Settings, tmp_path: Path, *,
+    talk_ms: int, window: bool | None, window_talk_ms: int = 20_000,
+) -> AsyncIterator[tuple[str, str, Any]]:  # fmt: skip
+    """A001's API token, a call A001 answered at seat001 and its caller's SIPp, with the
+    window's phone answering (True), ringing on (False) or not started (None); the phones are
+    stopped at the end."""
+    agent = await asyncio.to_thread(store.create_token, "win-agent", Role.AGENT, "A001")
+    phone = None if window is None else wl.window_phone(
+        tmp_path, answers=window, talk_ms=window_talk_ms
+    )  # fmt: skip
+    if phone is not None:
+        await phone.start()
+    phones = None
+    try:
+        call_id, phones, caller = await answered_call(
+            controller, lab_settings, tmp_path, talk_ms=talk_ms
+        )
+        yield agent, call_id, caller
+    finally:
+        if phone is not None:
+            await phone.stop()
+        if phones is not None:
+            await phones.stop()
 
 
 def member(prepared: Prepared, room: str, prefix: str) -> str:
@@ -117,49 +149,45 @@ async def test_given_a_call_when_the_agent_asks_for_changning_then_three_talk_an
 ) -> None:  # fmt: skip
     """With a supervisor listening in from seat002: four members, the supervisor muted."""
     started = time.monotonic()
-    agent = await asyncio.to_thread(store.create_token, "win-agent", Role.AGENT, "A001")
     supervisor = await asyncio.to_thread(store.create_token, "win-supervisor", Role.SUPERVISOR)
     joined, listener = await listen_for("supervisor")
-    window = wl.window_phone(tmp_path, answers=True, talk_ms=25_000)
-    await window.start()
     try:
-        call_id, phones, caller = await answered_call(
-            window_controller, lab_settings, tmp_path, talk_ms=60_000
-        )
-        transfer = ask_window(agent, call_id, "长宁区", "social_insurance_window")
-        room, case_id = transfer["conference"], transfer["transfer_id"]
-        assert transfer["office"] == "win-changning-si"
-        await lab.wait_until(lambda: wl.is_in_room(asterisk, room, CALLER, SEAT, CHANGNING), 20)
-        assert len(wl.room_members(asterisk, room)) == 3
-        joined_s = time.monotonic() - started
+        async with window_call(
+            window_controller, store, lab_settings, tmp_path,
+            talk_ms=60_000, window=True, window_talk_ms=25_000,
+        ) as (agent, call_id, caller):  # fmt: skip
+            transfer = ask_window(agent, call_id, "长宁区", "social_insurance_window")
+            room, case_id = transfer["conference"], transfer["transfer_id"]
+            assert transfer["office"] == "win-changning-si"
+            await lab.wait_until(lambda: wl.is_in_room(asterisk, room, CALLER, SEAT, CHANGNING), 20)
+            assert len(wl.room_members(asterisk, room)) == 3
+            joined_s = time.monotonic() - started
 
-        status, watched = send(
-            f"/api/v1/transfers/{case_id}/supervisor", supervisor, {"seat": "seat002"}, "POST"
-        )
-        assert status == 200 and watched["state"] == "conference", watched
-        await lab.wait_until(lambda: len(wl.room_members(asterisk, room)) == 4, 10)
-        assert wl.is_in_room(asterisk, room, CALLER, SEAT, CHANGNING, SUPERVISOR_SEAT)
-        row = supervisor_row(asterisk, room)
-        assert row[2] == "hotline-listener" and "m" in row[1], f"listening, muted: {row}"
-        await lab.wait_until(lambda: joined, 5)
-        assert joined[0]["case_id"] == case_id and joined[0]["mode"] == "listen", joined
+            status, watched = send(
+                f"/api/v1/transfers/{case_id}/supervisor", supervisor, {"seat": "seat002"}, "POST"
+            )
+            assert status == 200 and watched["state"] == "conference", watched
+            await lab.wait_until(lambda: len(wl.room_members(asterisk, room)) == 4, 10)
+            assert wl.is_in_room(asterisk, room, CALLER, SEAT, CHANGNING, SUPERVISOR_SEAT)
+            row = supervisor_row(asterisk, room)
+            assert row[2] == "hotline-listener" and "m" in row[1], f"listening, muted: {row}"
+            await lab.wait_until(lambda: joined, 5)
+            assert joined[0]["case_id"] == case_id and joined[0]["mode"] == "listen", joined
 
-        status, left = send(f"/api/v1/transfers/{case_id}/leave", agent, {}, "POST")
-        assert status == 200 and left["state"] == "agent_left", left
-        await lab.wait_until(lambda: len(wl.room_members(asterisk, room)) == 3, 10)
-        assert wl.is_in_room(asterisk, room, CALLER, CHANGNING, SUPERVISOR_SEAT)
-        await asyncio.sleep(2)  # caller and clerk stay together, the supervisor listening
-        assert len(wl.room_members(asterisk, room)) == 3
+            status, left = send(f"/api/v1/transfers/{case_id}/leave", agent, {}, "POST")
+            assert status == 200 and left["state"] == "agent_left", left
+            await lab.wait_until(lambda: len(wl.room_members(asterisk, room)) == 3, 10)
+            assert wl.is_in_room(asterisk, room, CALLER, CHANGNING, SUPERVISOR_SEAT)
+            await asyncio.sleep(2)  # caller and clerk stay together, the supervisor listening
+            assert len(wl.room_members(asterisk, room)) == 3
 
-        # The window's phone hangs up after its talk time: the caller goes on to the end, and
-        # the supervisor (end_marked) is not left alone in the room.
-        stats = await caller.wait(timeout=60)
-        assert stats.successful == 1, caller.errors()
-        await lab.wait_until(lambda: not wl.room_members(asterisk, room), 10)
+            # The window's phone hangs up after its talk time: the caller goes on to the end, and
+            # the supervisor (end_marked) is not left alone in the room.
+            stats = await caller.wait(timeout=60)
+            assert stats.successful == 1, caller.errors()
+            await lab.wait_until(lambda: not wl.room_members(asterisk, room), 10)
     finally:
         listener.cancel()
-        await window.stop()
-        await phones.stop()
     await lab.wait_until(lambda: closed(agent, case_id), 5)
     steps = steps_of(agent, case_id)
     assert len(steps) == 8, steps
@@ -186,13 +214,9 @@ async def test_given_a_window_that_does_not_answer_then_the_caller_is_back_with_
     asterisk: Prepared, window_controller: ControllerProcess, store: Store,
     lab_settings: Settings, tmp_path: Path, no_leaked_channels: None,
 ) -> None:  # fmt: skip
-    agent = await asyncio.to_thread(store.create_token, "win-agent", Role.AGENT, "A001")
-    window = wl.window_phone(tmp_path, answers=False)
-    await window.start()
-    try:
-        call_id, phones, caller = await answered_call(
-            window_controller, lab_settings, tmp_path, talk_ms=30_000
-        )
+    async with window_call(
+        window_controller, store, lab_settings, tmp_path, talk_ms=30_000, window=False,
+    ) as (agent, call_id, caller):  # fmt: skip
         asked = time.monotonic()
         transfer = ask_window(agent, call_id, "徐汇区", "social_insurance_window")
         room = transfer["conference"]
@@ -209,9 +233,6 @@ async def test_given_a_window_that_does_not_answer_then_the_caller_is_back_with_
         await lab.wait_until(lambda: closed(agent, transfer["transfer_id"]), 5)
         stats = await caller.wait(timeout=60)
         assert stats.successful + stats.failed == 1
-    finally:
-        await window.stop()
-        await phones.stop()
     assert back_s < wl.ANSWER_S + 5
     print(f"unanswered window: back with the agent {back_s:.1f} s after the request")
 
@@ -224,40 +245,35 @@ async def test_given_the_agent_gone_when_the_window_does_not_answer_then_routed_
     when the window does not answer goes back into hotline routing, not the fallback queue; the
     next agent is offered the caller with the case (HandoffOffered, kind window_return)."""
     started = time.monotonic()
-    agent = await asyncio.to_thread(store.create_token, "win-agent", Role.AGENT, "A001")
     offered, listener = await listen_for("offered")
-    window = wl.window_phone(tmp_path, answers=False)
-    await window.start()
     try:
-        call_id, phones, caller = await answered_call(
-            window_controller, lab_settings, tmp_path, talk_ms=12_000
-        )
-        transfer = ask_window(agent, call_id, "徐汇区", "social_insurance_window")
-        room, case_id = transfer["conference"], transfer["transfer_id"]
-        await lab.wait_until(lambda: wl.window_legs(asterisk), 5)
-        await lab.wait_until(lambda: wl.is_in_room(asterisk, room, CALLER, SEAT), 5)
-        asterisk.asterisk.rx(f"channel request hangup {member(asterisk, room, SEAT)}")
-        await asyncio.sleep(1)
-        assert any(row[0].startswith(CALLER) for row in wl.channels(asterisk)), "still there"
-        await lab.wait_until(lambda: offered, wl.ANSWER_S + 20)
-        back_s = time.monotonic() - started
-        event = offered[0]
-        assert (event["case_id"], event["call_id"], event["kind"]) == (
-            case_id,
-            call_id,
-            "window_return",
-        ), event
-        assert event["previous_agent"] == "A001" and SUMMARY in event["note"], event
-        _, shown = send(f"/api/v1/transfers/{case_id}", agent)
-        assert (shown["state"], shown["reason"]) == ("returned_to_queue", "no_answer"), shown
-        fallback = [r for r in wl.channels(asterisk) if r[1] == "hotline-fallback"]
-        assert not fallback, f"routed by the controller, not the fallback queue: {fallback}"
-        stats = await caller.wait(timeout=90)
-        assert stats.successful == 1, caller.errors()
+        async with window_call(
+            window_controller, store, lab_settings, tmp_path, talk_ms=12_000, window=False,
+        ) as (agent, call_id, caller):  # fmt: skip
+            transfer = ask_window(agent, call_id, "徐汇区", "social_insurance_window")
+            room, case_id = transfer["conference"], transfer["transfer_id"]
+            await lab.wait_until(lambda: wl.window_legs(asterisk), 5)
+            await lab.wait_until(lambda: wl.is_in_room(asterisk, room, CALLER, SEAT), 5)
+            asterisk.asterisk.rx(f"channel request hangup {member(asterisk, room, SEAT)}")
+            await asyncio.sleep(1)
+            assert any(row[0].startswith(CALLER) for row in wl.channels(asterisk)), "still there"
+            await lab.wait_until(lambda: offered, wl.ANSWER_S + 20)
+            back_s = time.monotonic() - started
+            event = offered[0]
+            assert (event["case_id"], event["call_id"], event["kind"]) == (
+                case_id,
+                call_id,
+                "window_return",
+            ), event
+            assert event["previous_agent"] == "A001" and SUMMARY in event["note"], event
+            _, shown = send(f"/api/v1/transfers/{case_id}", agent)
+            assert (shown["state"], shown["reason"]) == ("returned_to_queue", "no_answer"), shown
+            fallback = [r for r in wl.channels(asterisk) if r[1] == "hotline-fallback"]
+            assert not fallback, f"routed by the controller, not the fallback queue: {fallback}"
+            stats = await caller.wait(timeout=90)
+            assert stats.successful == 1, caller.errors()
     finally:
         listener.cancel()
-        await window.stop()
-        await phones.stop()
     print(f"agent gone, window unanswered: offered again with the case after {back_s:.1f} s")
 
 
@@ -265,64 +281,47 @@ async def test_given_a_window_closed_by_its_hours_then_the_call_never_leaves_the
     asterisk: Prepared, lab_env: dict[str, str], store: Store, database_url: str,
     lab_settings: Settings, tmp_path: Path, no_leaked_channels: None,
 ) -> None:  # fmt: skip
-    controller = start_controller(lab_env, store, database_url, tmp_path, wl.SATURDAY_10)
-    agent = await asyncio.to_thread(store.create_token, "win-agent", Role.AGENT, "A001")
-    phones = None
-    try:
-        call_id, phones, caller = await answered_call(
-            controller, lab_settings, tmp_path, talk_ms=6_000
-        )
-        transfer = ask_window(agent, call_id, "changning", "dispute_arbitration")
-        assert (transfer["state"], transfer["reason"]) == ("returned_to_agent", "window_closed")
-        await asyncio.sleep(1)
-        assert wl.bridged_with_seat(asterisk, call_id), "still talking with seat001"
-        assert not wl.window_legs(asterisk) and not wl.room_members(
-            asterisk, transfer["conference"]
-        )
-        stats = await caller.wait(timeout=60)
-        assert stats.successful == 1, caller.errors()
-    finally:
-        if phones is not None:
-            await phones.stop()
-        controller.stop()
+    with controller_at(lab_env, store, database_url, tmp_path, wl.SATURDAY_10) as controller:
+        async with window_call(
+            controller, store, lab_settings, tmp_path, talk_ms=6_000, window=None,
+        ) as (agent, call_id, caller):  # fmt: skip
+            transfer = ask_window(agent, call_id, "changning", "dispute_arbitration")
+            assert (transfer["state"], transfer["reason"]) == ("returned_to_agent", "window_closed")
+            await asyncio.sleep(1)
+            assert wl.bridged_with_seat(asterisk, call_id), "still talking with seat001"
+            assert not wl.window_legs(asterisk) and not wl.room_members(
+                asterisk, transfer["conference"]
+            )
+            stats = await caller.wait(timeout=60)
+            assert stats.successful == 1, caller.errors()
 
 
 async def test_given_the_controller_killed_while_the_window_rings_then_the_restart_settles_it(
     asterisk: Prepared, lab_env: dict[str, str], store: Store, database_url: str,
     lab_settings: Settings, tmp_path: Path, no_leaked_channels: None,
 ) -> None:  # fmt: skip
-    controller = start_controller(lab_env, store, database_url, tmp_path, wl.WEDNESDAY_10)
-    agent = await asyncio.to_thread(store.create_token, "win-agent", Role.AGENT, "A001")
-    window = wl.window_phone(tmp_path, answers=False)
-    await window.start()
-    phones = None
-    try:
-        call_id, phones, caller = await answered_call(
-            controller, lab_settings, tmp_path, talk_ms=40_000
-        )
-        transfer = ask_window(agent, call_id, "徐汇区", "social_insurance_window")
-        room = transfer["conference"]
-        await lab.wait_until(lambda: wl.window_legs(asterisk), 5)
-        controller.kill()
-        killed = time.monotonic()
-        controller.start()
-        # Restarted within the dial time: the ring runs out, then the caller is with the agent.
-        await lab.wait_until(lambda: not wl.window_legs(asterisk), wl.ANSWER_S + 10)
-        await lab.wait_until(lambda: wl.is_in_room(asterisk, room, CALLER, SEAT), 5)
-        settled_s = time.monotonic() - killed
-        _, shown = send(f"/api/v1/transfers/{transfer['transfer_id']}", agent)
-        assert shown["state"] == "returned_to_agent" and not shown["finished"], shown
-        assert any("reconciled" in s["event"] for s in shown["steps"]), shown["steps"]
-        # The agent hangs up: the caller goes on to the end of the call, not left in the room.
-        asterisk.asterisk.rx(f"channel request hangup {member(asterisk, room, SEAT)}")
-        await lab.wait_until(lambda: not wl.room_members(asterisk, room), 5)
-        await caller.wait(timeout=60)
-        await lab.wait_until(lambda: closed(agent, transfer["transfer_id"]), 5)
-    finally:
-        controller.stop()
-        await window.stop()
-        if phones is not None:
-            await phones.stop()
+    with controller_at(lab_env, store, database_url, tmp_path, wl.WEDNESDAY_10) as controller:
+        async with window_call(
+            controller, store, lab_settings, tmp_path, talk_ms=40_000, window=False,
+        ) as (agent, call_id, caller):  # fmt: skip
+            transfer = ask_window(agent, call_id, "徐汇区", "social_insurance_window")
+            room = transfer["conference"]
+            await lab.wait_until(lambda: wl.window_legs(asterisk), 5)
+            controller.kill()
+            killed = time.monotonic()
+            controller.start()
+            # Restarted within the dial time: the ring runs out, then the caller is with the agent.
+            await lab.wait_until(lambda: not wl.window_legs(asterisk), wl.ANSWER_S + 10)
+            await lab.wait_until(lambda: wl.is_in_room(asterisk, room, CALLER, SEAT), 5)
+            settled_s = time.monotonic() - killed
+            _, shown = send(f"/api/v1/transfers/{transfer['transfer_id']}", agent)
+            assert shown["state"] == "returned_to_agent" and not shown["finished"], shown
+            assert any("reconciled" in s["event"] for s in shown["steps"]), shown["steps"]
+            # The agent hangs up: the caller goes on to the end of the call, not left in the room.
+            asterisk.asterisk.rx(f"channel request hangup {member(asterisk, room, SEAT)}")
+            await lab.wait_until(lambda: not wl.room_members(asterisk, room), 5)
+            await caller.wait(timeout=60)
+            await lab.wait_until(lambda: closed(agent, transfer["transfer_id"]), 5)
     print(f"controller killed while the window rang: settled {settled_s:.1f} s after the kill")
 
 
@@ -330,34 +329,27 @@ async def test_given_the_controller_killed_in_the_conference_then_the_restart_ta
     asterisk: Prepared, lab_env: dict[str, str], store: Store, database_url: str,
     lab_settings: Settings, tmp_path: Path, no_leaked_channels: None,
 ) -> None:  # fmt: skip
-    controller = start_controller(lab_env, store, database_url, tmp_path, wl.WEDNESDAY_10)
-    agent = await asyncio.to_thread(store.create_token, "win-agent", Role.AGENT, "A001")
-    window = wl.window_phone(tmp_path, answers=True, talk_ms=30_000)
-    await window.start()
-    phones = None
-    try:
-        call_id, phones, caller = await answered_call(
-            controller, lab_settings, tmp_path, talk_ms=60_000
-        )
-        transfer = ask_window(agent, call_id, "长宁区", "social_insurance_window")
-        room = transfer["conference"]
-        await lab.wait_until(lambda: wl.is_in_room(asterisk, room, CALLER, SEAT, CHANGNING), 20)
-        controller.kill()
-        controller.start()
-        await asyncio.sleep(1)
-        assert len(wl.room_members(asterisk, room)) == 3, "nobody dropped by the restart"
-        # The restarted controller knows the transfer: the agent can leave as before.
-        status, left = send(f"/api/v1/transfers/{transfer['transfer_id']}/leave", agent, {}, "POST")
-        assert status == 200 and left["state"] == "agent_left", left
-        await lab.wait_until(lambda: len(wl.room_members(asterisk, room)) == 2, 10)
-        assert wl.is_in_room(asterisk, room, CALLER, CHANGNING)
-        asterisk.asterisk.rx(f"channel request hangup {member(asterisk, room, CHANGNING)}")
-        stats = await caller.wait(timeout=60)
-        assert stats.successful == 1, caller.errors()
-        await lab.wait_until(lambda: closed(agent, transfer["transfer_id"]), 5)
-        assert steps_of(agent, transfer["transfer_id"])[-1].endswith("]-> completed")
-    finally:
-        controller.stop()
-        await window.stop()
-        if phones is not None:
-            await phones.stop()
+    with controller_at(lab_env, store, database_url, tmp_path, wl.WEDNESDAY_10) as controller:
+        async with window_call(
+            controller, store, lab_settings, tmp_path,
+            talk_ms=60_000, window=True, window_talk_ms=30_000,
+        ) as (agent, call_id, caller):  # fmt: skip
+            transfer = ask_window(agent, call_id, "长宁区", "social_insurance_window")
+            room = transfer["conference"]
+            await lab.wait_until(lambda: wl.is_in_room(asterisk, room, CALLER, SEAT, CHANGNING), 20)
+            controller.kill()
+            controller.start()
+            await asyncio.sleep(1)
+            assert len(wl.room_members(asterisk, room)) == 3, "nobody dropped by the restart"
+            # The restarted controller knows the transfer: the agent can leave as before.
+            status, left = send(
+                f"/api/v1/transfers/{transfer['transfer_id']}/leave", agent, {}, "POST"
+            )
+            assert status == 200 and left["state"] == "agent_left", left
+            await lab.wait_until(lambda: len(wl.room_members(asterisk, room)) == 2, 10)
+            assert wl.is_in_room(asterisk, room, CALLER, CHANGNING)
+            asterisk.asterisk.rx(f"channel request hangup {member(asterisk, room, CHANGNING)}")
+            stats = await caller.wait(timeout=60)
+            assert stats.successful == 1, caller.errors()
+            await lab.wait_until(lambda: closed(agent, transfer["transfer_id"]), 5)
+            assert steps_of(agent, transfer["transfer_id"])[-1].endswith("]-> completed")
