@@ -8,8 +8,7 @@ flow is compiled into ivr/flow.py's objects.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ from pydantic import ValidationError
 from ivr.flow import Flow
 from ivr.flow_compile import ReferenceError_, compile_flow
 from ivr.flow_spec import FlowSpec
-from ivr.yaml_lines import DataFileError, Lines, compose, line_of
+from ivr.yaml_lines import DataFileError, Lines, Problem, compose, line_of
 
 MAX_FLOW_BYTES = 1_000_000
 
@@ -26,35 +25,21 @@ ScheduleParser = Callable[[str, Mapping[str, Any]], object]
 """Turns one ``schedules:`` entry into a schedule, raising ValueError with what is wrong."""
 
 
-@dataclass(frozen=True)
-class FlowProblem:
-    source: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.source}:{self.line}: {self.message}"
-
-
-class FlowError(Exception):
+class FlowError(DataFileError):
     """A flow file that cannot be used; ``problems`` lists every error found, with its line."""
-
-    def __init__(self, problems: Sequence[FlowProblem]) -> None:
-        self.problems = tuple(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
 
 
 def load_flow_file(path: Path, schedules: ScheduleParser, version: int = 0) -> Flow:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise FlowError([FlowProblem(str(path), 0, f"cannot read the flow: {exc}")]) from exc
+        raise FlowError([Problem(str(path), 0, f"cannot read the flow: {exc}")]) from exc
     return load_flow_text(text, str(path), schedules, version)
 
 
 def load_flow_text(text: str, source: str, schedules: ScheduleParser, version: int = 0) -> Flow:
     if len(text.encode()) > MAX_FLOW_BYTES:
-        raise FlowError([FlowProblem(source, 0, f"the flow is over {MAX_FLOW_BYTES} bytes")])
+        raise FlowError([Problem(source, 0, f"the flow is over {MAX_FLOW_BYTES} bytes")])
     data, lines = _compose(text, source)
     try:
         spec = FlowSpec.model_validate(data)
@@ -64,7 +49,7 @@ def load_flow_text(text: str, source: str, schedules: ScheduleParser, version: i
         return compile_flow(spec, schedules, version)
     except ReferenceError_ as exc:
         raise FlowError(
-            [FlowProblem(source, lines.get(p.where, 0), p.message) for p in exc.problems]
+            [Problem(source, lines.get(p.where, 0), p.message) for p in exc.problems]
         ) from exc
 
 
@@ -72,10 +57,10 @@ def _compose(text: str, source: str) -> tuple[Any, Lines]:
     try:
         return compose(text, source, empty="the flow file is empty")
     except DataFileError as exc:
-        raise FlowError([FlowProblem(p.source, p.line, p.message) for p in exc.problems]) from exc
+        raise FlowError(exc.problems) from exc
 
 
-def _problem(source: str, lines: Lines, error: Any) -> FlowProblem:
+def _problem(source: str, lines: Lines, error: Any) -> Problem:
     location = tuple(str(part) for part in error["loc"])
     where = ".".join(location) or "the flow"
     message = error["msg"]
@@ -83,4 +68,4 @@ def _problem(source: str, lines: Lines, error: Any) -> FlowProblem:
         message = "unknown key (check its spelling and the README's list of fields)"
     elif error["type"] == "union_tag_invalid":
         message = f"unknown node type; expected one of {error['ctx']['expected_tags']}"
-    return FlowProblem(source, line_of(lines, location), f"{where}: {message}")
+    return Problem(source, line_of(lines, location), f"{where}: {message}")
