@@ -89,6 +89,12 @@ class Controller(AgentOperations):
         self.keys = CallerKeys()
         """Keys waiting callers press (from AMI), and nudges from the routing core."""
         self._timer: asyncio.TimerHandle | None = None
+        self._wake_due: float | None = None
+        """When the routing core said time alone would next change something (a wrap-up or a
+        rest ends, a caller's requirements relax)."""
+        self._woke_at = 0.0
+        """The latest such moment already passed when the current dispatch began: an offer it
+        makes could not have been made before it (for offer latency)."""
         self.callbacks: CallbackDesk | None = None
         self.repeat_callers = RepeatCallers(window_s=0)
         """Who answered each caller last (the wiring module sets the window)."""
@@ -173,7 +179,10 @@ class Controller(AgentOperations):
     def dispatch(self) -> None:
         """Ask the routing core for decisions and carry them out."""
         started = time.perf_counter()
-        decision = self.router.decide(self.clock.mono())
+        now = self.clock.mono()
+        if self._wake_due is not None and self._wake_due <= now:
+            self._woke_at = self._wake_due
+        decision = self.router.decide(now)
         self.timings.routing_decided(time.perf_counter() - started)
         self._publish_changes(decision.changes)
         for offer, call in decision.offers:
@@ -207,8 +216,12 @@ class Controller(AgentOperations):
             self._undo_offer(offer, "caller left")
             return
         self._offers[offer.call_id] = call
+        # Since when this offer could have been made: both were ready, and any time-based change
+        # it waited for (its requirements relaxing) had come.
         since = max(
-            self._routable_since.pop(offer.call_id, 0.0), self._free_since.get(offer.agent, 0.0)
+            self._routable_since.pop(offer.call_id, 0.0),
+            self._free_since.get(offer.agent, 0.0),
+            self._woke_at,
         )
         self._decided_since[offer.call_id] = (since, self.clock.mono())
         at = self.clock.wall()
@@ -224,6 +237,7 @@ class Controller(AgentOperations):
         """Decide again when time alone changes something: a rest, a wrap-up or a wait ends."""
         now = self.clock.mono()
         wake = self.router.next_wake(now)
+        self._wake_due = wake
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None

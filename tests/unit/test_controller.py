@@ -470,3 +470,45 @@ async def test_given_a_held_caller_when_they_go_back_then_their_place_is_kept(
     harness.controller.login("A1", "seat001")
     assert (await asyncio.wait_for(first, 1)).agent == "A1"
     second.cancel()
+
+
+@dataclass
+class CollectingTimings:
+    offers_s: list[float] = field(default_factory=list)
+
+    def routing_decided(self, seconds: float) -> None:
+        pass
+
+    def offer_sent(self, seconds: float) -> None:
+        self.offers_s.append(seconds)
+
+    def offer_stages(self, routing_s: float, room_s: float, agi_s: float) -> None:
+        pass
+
+
+async def test_given_an_offer_that_waited_for_rules_to_relax_then_its_latency_starts_there(
+    harness: Harness,
+) -> None:
+    policy = RoutingPolicy(default=QueuePolicy("general", relax=(
+        RelaxRule(after_s=30, min_proficiency=2),
+    )))  # fmt: skip
+    timings = CollectingTimings()
+    controller = Controller(
+        Router(policy), harness.publisher, harness.recorder,
+        clock=harness.time.clock(), timings=timings,
+    )  # fmt: skip
+    controller.login("A1", "seat001", {"pension": 2})
+    controller.call_arrived("c1", "c1", "13800138000", "张三", "12333")
+    task = asyncio.create_task(
+        controller.wait_for_agent("c1", "general", "pension", requirements=(("pension", 4),))
+    )
+    await asyncio.sleep(0)
+    assert not task.done()  # the only agent is too weak until the rule relaxes at 30 s
+
+    harness.time.advance(30.004)  # the wake timer fires 4 ms late
+    controller.dispatch()
+    offer = await asyncio.wait_for(task, 1)
+    harness.time.advance(0.002)  # the session sets the route
+    controller.offer_sent(offer.call_id)
+
+    assert timings.offers_s == [pytest.approx(0.006)]
