@@ -164,7 +164,7 @@ class CallFlow:
             self.controller.wait_for_agent(
                 uniqueid, route.queue, route.topic,
                 requirements=route.requirements, priority=route.priority,
-                preferred_agent=route.preferred_agent,
+                preferred_agent=route.preferred_agent, waiting_since=route.waiting_since,
             )
         )  # fmt: skip
         try:

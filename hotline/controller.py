@@ -125,12 +125,15 @@ class Controller(AgentOperations):
         requirements: tuple[tuple[str, int], ...] = (),
         priority: int = 5,
         preferred_agent: str | None = None,
+        waiting_since: float | None = None,
     ) -> Offer:
         """Queue the caller and wait until an agent is chosen (the caller hears music meanwhile).
 
         Cancelling the wait (the caller hung up) takes the caller out of the queue. A repeat
         caller waits for their last agent first, unless ``preferred_agent`` says who, or they
         were answered already on this call (transferred: not back to the agent they just left).
+        ``waiting_since`` (routing clock) keeps the place of a caller who comes back; the caller
+        is queued here, once their wait exists, so no decision can offer them to nobody.
         """
         trace = self._trace(uniqueid)
         previous = self._offers.pop(uniqueid, None)
@@ -140,8 +143,9 @@ class Controller(AgentOperations):
             preferred = preferred_agent
             if preferred is None and trace.answered_at is None:
                 preferred = self.repeat_callers.agent_for(trace.caller_number, self.clock.wall())
+            since = self.clock.mono() if waiting_since is None else waiting_since
             position = self.router.enqueue(
-                uniqueid, queue, self.clock.mono(), priority=priority,
+                uniqueid, queue, since, priority=priority,
                 requirements=requirements, preferred_agent=preferred,
             )  # fmt: skip
         else:

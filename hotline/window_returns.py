@@ -75,7 +75,9 @@ class WindowReturns:
         )  # fmt: skip
 
     def route_for(self, uniqueid: str) -> Route | None:
-        """Where the returning caller goes (None: not one of ours). Queued here, in place."""
+        """Where the returning caller goes (None: not one of ours), in their original place.
+        The call flow queues them once their wait exists (a caller queued here could be offered
+        before anyone waits for the offer, and would lose their place)."""
         returning = self._expected.pop(uniqueid, None)
         trace = self.controller.trace(uniqueid)
         if returning is None or trace is None:
@@ -85,11 +87,10 @@ class WindowReturns:
         arrival = original_arrival(clock.mono(), clock.wall(), trace.queued_at)
         self.controller.free_agent_of(uniqueid, KIND)  # never held by the agent who hung up
         router.remove(uniqueid)
-        position = router.enqueue(uniqueid, queue, arrival)
         self._waiting[uniqueid] = returning
-        log.info("call %s: back from transfer %s into %s at position %d",
-                 uniqueid, returning.case_id, queue, position)  # fmt: skip
-        return Route(queue, trace.topic or queue, node=KIND)
+        log.info("call %s: back from transfer %s into %s, in the place of their first arrival",
+                 uniqueid, returning.case_id, queue)  # fmt: skip
+        return Route(queue, trace.topic or queue, node=KIND, waiting_since=arrival)
 
     def __call__(self, event: HotlineEvent) -> None:
         """The event hub's sink: the returning caller offered to an agent, or gone."""

@@ -62,6 +62,9 @@ class Route:
     priority: int = 5
     preferred_agent: str | None = None
     """An agent the caller waits for first (a transfer to a named agent)."""
+    waiting_since: float | None = None
+    """On the routing core's clock, when the caller's place dates from: a caller coming back
+    (a failed window connection) keeps their place; None is now."""
 
 
 @dataclass(frozen=True)

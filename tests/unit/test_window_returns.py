@@ -3,6 +3,7 @@ again in their own queue and original place, and the next agent is given the cas
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
@@ -56,9 +57,20 @@ def test_given_a_returned_caller_then_they_are_routed_again_ahead_of_later_calle
     route = returns.route_for(CALL)
     assert route is not None
     assert (route.queue, route.topic, route.node) == ("pension", "养老金认证", KIND)
-    assert controller.router.calls[CALL].enqueued_at == MONO - 180
-    assert controller.router.position(CALL) == 1
+    assert route.waiting_since == MONO - 180
+    assert CALL not in controller.router.calls, "queued by the caller's own wait, not before it"
     assert returns.route_for(CALL) is None, "taken once"
+
+    async def wait_in_place() -> int:
+        waiting = asyncio.ensure_future(controller.wait_for_agent(
+            CALL, route.queue, route.topic, waiting_since=route.waiting_since,
+        ))  # fmt: skip
+        await asyncio.sleep(0)
+        position = controller.router.position(CALL)
+        waiting.cancel()
+        return position
+
+    assert asyncio.run(wait_in_place()) == 1
 
 
 def test_given_the_returned_caller_offered_then_the_next_agent_is_given_the_case() -> None:
