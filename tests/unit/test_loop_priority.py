@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import threading
@@ -50,11 +51,7 @@ def test_given_no_privilege_when_raised_then_problem_says_what_to_do() -> None:
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="raising a priority needs root or CAP_SYS_NICE")
-def test_given_raised_loop_when_work_goes_to_a_thread_then_the_worker_is_raised_too() -> (
-    None
-):
-    import asyncio  # noqa: PLC0415
-
+def test_given_raised_loop_when_work_goes_to_a_thread_then_the_worker_is_raised_too() -> None:
     from hotline.loop_priority import raise_workers_too  # noqa: PLC0415
 
     async def main() -> int:
