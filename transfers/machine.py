@@ -240,7 +240,9 @@ def next_state(transfer: WindowTransfer, key: Key) -> WindowState:
         new = TRANSITIONS[(transfer.state, key)]
     except KeyError:
         raise InvalidTransition(transfer.case.case_id, transfer.state, key) from None
-    if new is S.RETURNED_TO_AGENT and not transfer.agent_present:
+    # Back to the agent becomes back to the queue when the agent is gone, but only on the way
+    # in: a late leg event on a settled transfer (the window leg we hung up) moves nothing.
+    if new is S.RETURNED_TO_AGENT and transfer.state not in TERMINAL and not transfer.agent_present:
         return S.RETURNED_TO_QUEUE
     return new
 

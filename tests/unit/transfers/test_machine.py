@@ -495,3 +495,15 @@ def test_a_supervisor_leaving_changes_nothing_for_the_caller() -> None:
     decision = handle(transfer_in(S.AGENT_LEFT), HungUp(WEDNESDAY_10, Role.SUPERVISOR), SETTINGS)
     assert decision.transfer.state is S.AGENT_LEFT
     assert decision.effects == ()
+
+
+@pytest.mark.parametrize("agent_present", [True, False])
+def test_given_a_transfer_back_with_the_agent_when_the_window_leg_hangs_up_late_then_it_stays(
+    agent_present: bool,
+) -> None:
+    """Settled after a restart with the agent's presence unknown: the window leg the desk hung
+    up reports late, and must not send the caller on to the queue."""
+    transfer = transfer_in(S.RETURNED_TO_AGENT, agent_present=agent_present)
+    decision = handle(transfer, HungUp(WEDNESDAY_10, Role.CLERK), SETTINGS)
+    assert decision.transfer.state is S.RETURNED_TO_AGENT
+    assert actions(decision) == []
