@@ -73,6 +73,9 @@ class Controller(AgentOperations):
         # For offer latency: since when each caller and each agent could have been matched.
         self._routable_since: dict[str, float] = {}
         self._free_since: dict[str, float] = {}
+        self._seat_wait: dict[str, float] = {}
+        """Agents free in routing whose seat Asterisk still reports in use (its last call's
+        channel not yet gone), since when: the offer becomes possible when the seat is idle."""
         self._decided_since: dict[str, tuple[float, float]] = {}
         """Per offer: since when it could have been made, and when it was handed to the caller's
         session (the two ends of its routing part)."""
@@ -417,7 +420,20 @@ class Controller(AgentOperations):
         was_busy = seat in self.router.busy_seats
         self.router.set_seat_busy(seat, busy)
         if was_busy and not busy:
+            self._seat_released(seat)
             self.dispatch()
+
+    def _seat_released(self, seat: str) -> None:
+        """An available agent's seat is idle at last: offers to it are possible from now on,
+        and how long Asterisk took to report it is measured on its own."""
+        slot = self.router.agent_for_seat(seat)
+        if slot is None:
+            return
+        waiting_since = self._seat_wait.pop(slot.code, None)
+        if waiting_since is not None:
+            now = self.clock.mono()
+            self._free_since[slot.code] = now
+            self.timings.seat_released(max(0.0, now - waiting_since))
 
     def _finish(self, trace: CallTrace, cause: str) -> None:
         at = self.clock.wall()
@@ -460,6 +476,10 @@ class Controller(AgentOperations):
         for change in changes:
             if change.state == "available" and change.previous != "available":
                 self._free_since[change.agent] = self.clock.mono()
+                if change.seat in self.router.busy_seats:
+                    self._seat_wait[change.agent] = self.clock.mono()
+                else:
+                    self._seat_wait.pop(change.agent, None)
             event = AgentStateChanged(
                 at, change.agent, change.seat, change.previous.value, change.state.value,
                 reason or change.reason,

@@ -32,6 +32,7 @@ class Timings(Protocol):
     def routing_decided(self, seconds: float) -> None: ...
     def offer_sent(self, seconds: float) -> None: ...
     def offer_stages(self, routing_s: float, room_s: float, agi_s: float) -> None: ...
+    def seat_released(self, seconds: float) -> None: ...
 
 
 class NoTimings:
@@ -42,6 +43,9 @@ class NoTimings:
         pass
 
     def offer_stages(self, routing_s: float, room_s: float, agi_s: float) -> None:
+        pass
+
+    def seat_released(self, seconds: float) -> None:
         pass
 
 

@@ -114,6 +114,13 @@ class Metrics:
             buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0),
             registry=r,
         )
+        self.seat_release = Histogram(
+            "hotline_seat_release_seconds",
+            "From an agent being free in routing to Asterisk reporting their seat idle, when it "
+            "was still in use (the last call's channel not yet gone); offers wait for it",
+            buckets=(0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0),
+            registry=r,
+        )
         self.routing_decision = Histogram(
             "hotline_routing_decision_seconds",
             "Time the routing core takes to decide (one decide() call)",
@@ -188,6 +195,9 @@ class Metrics:
         self.offer_stage.labels("routing").observe(routing_s)
         self.offer_stage.labels("room").observe(room_s)
         self.offer_stage.labels("agi").observe(agi_s)
+
+    def seat_released(self, seconds: float) -> None:
+        self.seat_release.observe(seconds)
 
     def observe_agi_reply(self, command: str, seconds: float) -> None:
         self.agi_command.labels(command).observe(seconds)

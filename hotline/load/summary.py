@@ -138,12 +138,16 @@ def _offer_stages(outcome: Outcome, samples: Samples) -> dict[str, Any]:
     """Where the offer latency goes (p50 and p99 of each part), and how late the controller's
     event loop ran: the first place to look when the offer latency is high."""
     stages = outcome.timings.stages_s if outcome.timings else {}
+    seat_release = outcome.timings.seat_release_s if outcome.timings else []
     lags = samples.loop_lag.lags_s
     return {
         "offer_stage_ms_p50": {k: report.ms(report.percentile(v, 50)) for k, v in stages.items()}
         or None,
         "offer_stage_ms_p99": {k: report.ms(report.percentile(v, 99)) for k, v in stages.items()}
         or None,
+        "seat_release_waits": len(seat_release),
+        "seat_release_ms_p50": report.ms(report.percentile(seat_release, 50)),
+        "seat_release_ms_p99": report.ms(report.percentile(seat_release, 99)),
         "loop_lag_ms_p99": report.ms(report.percentile(lags, 99)),
         "loop_lag_ms_max": report.ms(max(lags, default=None)),
     } | samples.stalls.summary()

@@ -121,6 +121,7 @@ class RawTimings:
     offer_s: list[float] = field(default_factory=list)
     routing_s: list[float] = field(default_factory=list)
     stages_s: dict[str, list[float]] = field(default_factory=dict)
+    seat_release_s: list[float] = field(default_factory=list)
 
     def routing_decided(self, seconds: float) -> None:
         self.routing_s.append(seconds)
@@ -134,3 +135,7 @@ class RawTimings:
         for stage, seconds in (("routing", routing_s), ("room", room_s), ("agi", agi_s)):
             self.stages_s.setdefault(stage, []).append(seconds)
         self.metrics.offer_stages(routing_s, room_s, agi_s)
+
+    def seat_released(self, seconds: float) -> None:
+        self.seat_release_s.append(seconds)
+        self.metrics.seat_released(seconds)

@@ -485,6 +485,42 @@ class CollectingTimings:
     def offer_stages(self, routing_s: float, room_s: float, agi_s: float) -> None:
         pass
 
+    def seat_released(self, seconds: float) -> None:
+        self.seat_waits_s.append(seconds)
+
+    seat_waits_s: list[float] = field(default_factory=list)
+
+
+async def test_given_an_agent_whose_seat_is_still_in_use_then_the_offer_is_timed_from_its_release(
+    harness: Harness,
+) -> None:
+    timings = CollectingTimings()
+    controller = Controller(
+        harness.router, harness.publisher, harness.recorder,
+        clock=harness.time.clock(), timings=timings,
+    )  # fmt: skip
+    controller.login("A1", "seat001")
+    controller.call_arrived("c0", "c0", "13800138000", "张三", "12333")
+    first = asyncio.create_task(controller.wait_for_agent("c0", "general", "pension"))
+    controller.offer_sent((await asyncio.wait_for(first, 1)).call_id)
+    controller.offer_answered("c0", "seat001")
+    controller.seat_busy("seat001", busy=True)
+    controller.call_arrived("c1", "c1", "13800138001", "李四", "12333")
+    second = asyncio.create_task(controller.wait_for_agent("c1", "general", "pension"))
+    await asyncio.sleep(0)
+
+    controller.channel_ended("c0", "Normal Clearing")  # A1 is free; the seat is not yet idle
+    harness.time.advance(0.300)
+    await asyncio.sleep(0)
+    assert not second.done()
+    controller.seat_busy("seat001", busy=False)
+    offer = await asyncio.wait_for(second, 1)
+    harness.time.advance(0.002)
+    controller.offer_sent(offer.call_id)
+
+    assert timings.seat_waits_s == [pytest.approx(0.300)]
+    assert timings.offers_s[-1] == pytest.approx(0.002)
+
 
 async def test_given_an_offer_that_waited_for_rules_to_relax_then_its_latency_starts_there(
     harness: Harness,
