@@ -124,6 +124,11 @@ class WaitingRoom:
     ) -> str:
         """Play an announcement while waiting; if the offer arrives first, stop it, so the offer
         does not wait for its end. Returns a choice key pressed, or ""."""
+        if waiting.done():
+            # The offer came while the announcement was being prepared. Starting it only to stop
+            # it would race: a stop that reaches the channel before the command is discarded by
+            # the idle AGI, and the announcement then plays to its end before the Dial.
+            return ""
         playing = asyncio.ensure_future(
             session.control_stream_file(path, CHOICE_KEYS, reply_timeout=seconds + REPLY_MARGIN_S)
         )

@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import socket
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,11 +40,15 @@ class ScriptedAsterisk:
     commands: list[str] = field(default_factory=list)
     playing: asyncio.Event = field(default_factory=asyncio.Event)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
+    before_reply: dict[str, Callable[[], None]] = field(default_factory=dict)
+    """Called when a command (by its exact text) arrives, before it is answered."""
 
     async def run(self) -> None:
         while line := await self.reader.readline():
             command = line.decode().strip()
             self.commands.append(command)
+            if command in self.before_reply:
+                self.before_reply.pop(command)()
             if command.startswith("CONTROL STREAM FILE"):
                 self.writer.write(await self._play())
             else:
@@ -147,6 +151,23 @@ async def test_given_an_announcement_playing_when_an_agent_is_found_then_it_is_s
         'SET MUSIC "off" "default"',
         'CONTROL STREAM FILE "/prompts/dynamic/queue_position" "12" "0"',
     ]
+
+
+async def test_given_an_offer_while_the_announcement_is_prepared_then_it_is_not_started(
+    lab: Lab,
+) -> None:
+    # A stop sent for an announcement not yet playing is lost: it must not be started at all.
+    playback = FakePlayback(lab.asterisk)
+    login = lambda: lab.controller.login("A1", "seat001")  # noqa: E731
+    lab.asterisk.before_reply['SET MUSIC "off" "default"'] = login
+    waiting = asyncio.ensure_future(lab.controller.wait_for_agent("c1", "general", "pension"))
+
+    async with asyncio.timeout(2):
+        outcome = await room(lab.controller, playback).wait(lab.session, waiting)
+
+    assert outcome == Offer("c1", "A1", "seat001")
+    assert playback.stopped == []
+    assert not any(c.startswith("CONTROL STREAM FILE") for c in lab.asterisk.commands)
 
 
 async def test_given_ami_unreachable_when_an_agent_is_found_then_the_announcement_plays_out(
