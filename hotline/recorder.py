@@ -27,10 +27,19 @@ log = logging.getLogger("hotline.recorder")
 Job = Callable[[Store], object]
 
 
+def _changes_marker(store: Store) -> object:
+    raise AssertionError("the agent-changes marker is replaced before it is run")
+
+
+_CHANGES: Job = _changes_marker
+
+
 class StoreRecorder:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._jobs: asyncio.Queue[tuple[str, Job]] = asyncio.Queue()
+        self._changes: list[AgentStateChange] = []
+        """Agent state changes not yet taken by the writer (one job stands for all of them)."""
         self.written = 0
         self.failures = 0
 
@@ -53,8 +62,11 @@ class StoreRecorder:
             agent_code=event.agent, seat=event.seat, previous=event.previous,
             state=event.state, reason=event.reason[:200], at=event.at,
         )  # fmt: skip
-        job: Job = lambda s: s.record_agent_changes([change])  # noqa: E731
-        self._jobs.put_nowait((f"state of {event.agent}", job))
+        self._changes.append(change)
+        if len(self._changes) == 1:
+            # One transaction for all the changes queued until the writer gets to them: a busy
+            # minute has several a second, each a transaction of its own before.
+            self._jobs.put_nowait(("agent state changes", _CHANGES))
 
     def save_callback(self, callback: Callback) -> None:
         self._jobs.put_nowait((f"callback {callback.id}", lambda s: s.save_callback(callback)))
@@ -74,8 +86,15 @@ class StoreRecorder:
     async def run(self) -> None:
         while True:
             what, job = await self._jobs.get()
+            if job is _CHANGES:
+                what, job = self._take_changes()
             await self._write(what, job)
             self._jobs.task_done()
+
+    def _take_changes(self) -> tuple[str, Job]:
+        """The queued agent state changes as one write (taken on the loop: no race)."""
+        batch, self._changes = self._changes, []
+        return f"{len(batch)} agent state change(s)", lambda s: s.record_agent_changes(batch)
 
     async def flush(self, timeout: float = 10.0) -> None:
         """Wait until everything queued so far is written (used at shutdown and in tests)."""
