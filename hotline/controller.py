@@ -79,6 +79,8 @@ class Controller(AgentOperations):
         self._decided_since: dict[str, tuple[float, float]] = {}
         """Per offer: since when it could have been made, and when it was handed to the caller's
         session (the two ends of its routing part)."""
+        self._stopped_prompt: set[str] = set()
+        """Offers that found the caller hearing an announcement, which had to be stopped."""
         self._estimators: dict[str, WaitEstimator] = {}
         self.handle_times = WaitEstimator()
         """Handle times of every queue's calls, for the estimated wait (seeded from history)."""
@@ -258,6 +260,8 @@ class Controller(AgentOperations):
         let the caller go: an announcement stopped) and the AGI commands that set up the Dial.
         ``left_room`` is the monotonic time the waiting room returned, if the caller waited."""
         clocks = self._decided_since.pop(uniqueid, None)
+        stopped = uniqueid in self._stopped_prompt
+        self._stopped_prompt.discard(uniqueid)
         if clocks is None:
             return
         since, delivered = clocks
@@ -265,8 +269,15 @@ class Controller(AgentOperations):
         self.timings.offer_sent(max(0.0, now - since))
         room_end = delivered if left_room is None else max(delivered, left_room)
         self.timings.offer_stages(
-            max(0.0, delivered - since), room_end - delivered, max(0.0, now - room_end)
-        )
+            max(0.0, delivered - since), room_end - delivered, max(0.0, now - room_end),
+            stopped_prompt=stopped,
+        )  # fmt: skip
+
+    def prompt_stopped_for_offer(self, uniqueid: str) -> None:
+        """The waiting room stopped an announcement for this caller's offer (its latency's
+        room part is then Asterisk stopping the prompt, reported apart)."""
+        if uniqueid in self._decided_since:
+            self._stopped_prompt.add(uniqueid)
 
     # ---- a waiting caller's choices: keys pressed in the queue, callback, message ------------
     def hold_place(self, uniqueid: str) -> bool:
@@ -371,6 +382,7 @@ class Controller(AgentOperations):
         self.keys.forget(uniqueid)
         self._routable_since.pop(uniqueid, None)
         self._decided_since.pop(uniqueid, None)
+        self._stopped_prompt.discard(uniqueid)
         waiter = self._waiters.pop(uniqueid, None)
         if waiter is not None and not waiter.done():
             waiter.cancel()

@@ -31,7 +31,9 @@ class Timings(Protocol):
 
     def routing_decided(self, seconds: float) -> None: ...
     def offer_sent(self, seconds: float) -> None: ...
-    def offer_stages(self, routing_s: float, room_s: float, agi_s: float) -> None: ...
+    def offer_stages(
+        self, routing_s: float, room_s: float, agi_s: float, *, stopped_prompt: bool = False
+    ) -> None: ...
     def seat_released(self, seconds: float) -> None: ...
 
 
@@ -42,7 +44,9 @@ class NoTimings:
     def offer_sent(self, seconds: float) -> None:
         pass
 
-    def offer_stages(self, routing_s: float, room_s: float, agi_s: float) -> None:
+    def offer_stages(
+        self, routing_s: float, room_s: float, agi_s: float, *, stopped_prompt: bool = False
+    ) -> None:
         pass
 
     def seat_released(self, seconds: float) -> None:

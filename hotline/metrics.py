@@ -109,7 +109,8 @@ class Metrics:
         self.offer_stage = Histogram(
             "hotline_offer_stage_seconds",
             "The offer latency's parts: routing (until the caller's session has the offer), "
-            "room (stopping what the waiting caller hears), agi (the commands that start the Dial)",
+            "room (until the waiting room lets the caller go), stop (the same when an "
+            "announcement had to be stopped first), agi (the command that starts the Dial)",
             ["stage"],
             buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0),
             registry=r,
@@ -191,9 +192,11 @@ class Metrics:
     def offer_sent(self, seconds: float) -> None:
         self.offer_latency.observe(seconds)
 
-    def offer_stages(self, routing_s: float, room_s: float, agi_s: float) -> None:
+    def offer_stages(
+        self, routing_s: float, room_s: float, agi_s: float, *, stopped_prompt: bool = False
+    ) -> None:
         self.offer_stage.labels("routing").observe(routing_s)
-        self.offer_stage.labels("room").observe(room_s)
+        self.offer_stage.labels("stop" if stopped_prompt else "room").observe(room_s)
         self.offer_stage.labels("agi").observe(agi_s)
 
     def seat_released(self, seconds: float) -> None:

@@ -135,6 +135,7 @@ class WaitingRoom:
         try:
             await asyncio.wait((playing, waiting), return_when=asyncio.FIRST_COMPLETED)
             if not playing.done():
+                self.controller.prompt_stopped_for_offer(session.env.uniqueid)
                 await self._stop_playback(session)
             key = await playing
         finally:

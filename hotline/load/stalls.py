@@ -24,6 +24,7 @@ TICK_S = 0.005
 class StallWatch:
     stall_s: float = 0.02
     gc_pauses_s: list[float] = field(default_factory=list)
+    gc_generations: list[int] = field(default_factory=list)
     places: collections.Counter[str] = field(default_factory=collections.Counter)
     _tick: float = 0.0
     _gc_started: float = 0.0
@@ -49,6 +50,7 @@ class StallWatch:
             self._gc_started = time.perf_counter()
         elif self._gc_started:
             self.gc_pauses_s.append(time.perf_counter() - self._gc_started)
+            self.gc_generations.append(int(info.get("generation", -1)))
 
     def _watch(self, loop_thread: int) -> None:
         last_seen = 0.0
@@ -67,9 +69,20 @@ class StallWatch:
             "gc_collections": len(pauses),
             "gc_pause_ms_max": round(1000 * pauses[-1], 2) if pauses else None,
             "gc_pause_ms_total": round(1000 * sum(pauses), 1),
+            "gc_by_generation": self._by_generation() or None,
             "loop_stalls": sum(self.places.values()),
             "loop_stall_places": dict(self.places.most_common(top)) or None,
         }
+
+    def _by_generation(self) -> dict[str, dict[str, float]]:
+        """Collections, their longest and their total pause, per generation (2 = full)."""
+        table: dict[str, dict[str, float]] = {}
+        for generation, pause in zip(self.gc_generations, self.gc_pauses_s, strict=True):
+            row = table.setdefault(str(generation), {"n": 0, "max_ms": 0.0, "total_ms": 0.0})
+            row["n"] += 1
+            row["max_ms"] = round(max(row["max_ms"], 1000 * pause), 2)
+            row["total_ms"] = round(row["total_ms"] + 1000 * pause, 1)
+        return table
 
 
 def _place(stack: traceback.StackSummary) -> str:

@@ -145,6 +145,7 @@ def _offer_stages(outcome: Outcome, samples: Samples) -> dict[str, Any]:
         or None,
         "offer_stage_ms_p99": {k: report.ms(report.percentile(v, 99)) for k, v in stages.items()}
         or None,
+        "offers_stopping_prompt": len(stages.get("stop", [])),
         "seat_release_waits": len(seat_release),
         "seat_release_ms_p50": report.ms(report.percentile(seat_release, 50)),
         "seat_release_ms_p99": report.ms(report.percentile(seat_release, 99)),

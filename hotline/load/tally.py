@@ -131,10 +131,13 @@ class RawTimings:
         self.offer_s.append(seconds)
         self.metrics.offer_sent(seconds)
 
-    def offer_stages(self, routing_s: float, room_s: float, agi_s: float) -> None:
-        for stage, seconds in (("routing", routing_s), ("room", room_s), ("agi", agi_s)):
+    def offer_stages(
+        self, routing_s: float, room_s: float, agi_s: float, *, stopped_prompt: bool = False
+    ) -> None:
+        room = "stop" if stopped_prompt else "room"
+        for stage, seconds in (("routing", routing_s), (room, room_s), ("agi", agi_s)):
             self.stages_s.setdefault(stage, []).append(seconds)
-        self.metrics.offer_stages(routing_s, room_s, agi_s)
+        self.metrics.offer_stages(routing_s, room_s, agi_s, stopped_prompt=stopped_prompt)
 
     def seat_released(self, seconds: float) -> None:
         self.seat_release_s.append(seconds)

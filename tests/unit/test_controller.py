@@ -482,13 +482,16 @@ class CollectingTimings:
     def offer_sent(self, seconds: float) -> None:
         self.offers_s.append(seconds)
 
-    def offer_stages(self, routing_s: float, room_s: float, agi_s: float) -> None:
-        pass
+    def offer_stages(
+        self, routing_s: float, room_s: float, agi_s: float, *, stopped_prompt: bool = False
+    ) -> None:
+        self.stopped.append(stopped_prompt)
 
     def seat_released(self, seconds: float) -> None:
         self.seat_waits_s.append(seconds)
 
     seat_waits_s: list[float] = field(default_factory=list)
+    stopped: list[bool] = field(default_factory=list)
 
 
 async def test_given_an_agent_whose_seat_is_still_in_use_then_the_offer_is_timed_from_its_release(
@@ -520,6 +523,27 @@ async def test_given_an_agent_whose_seat_is_still_in_use_then_the_offer_is_timed
 
     assert timings.seat_waits_s == [pytest.approx(0.300)]
     assert timings.offers_s[-1] == pytest.approx(0.002)
+    assert timings.stopped == [False, False]
+
+
+async def test_given_an_announcement_stopped_for_the_offer_then_its_stage_is_reported_apart(
+    harness: Harness,
+) -> None:
+    timings = CollectingTimings()
+    controller = Controller(
+        harness.router, harness.publisher, harness.recorder,
+        clock=harness.time.clock(), timings=timings,
+    )  # fmt: skip
+    controller.call_arrived("c1", "c1", "13800138000", "张三", "12333")
+    waiting = asyncio.create_task(controller.wait_for_agent("c1", "general", "pension"))
+    await asyncio.sleep(0)
+    controller.prompt_stopped_for_offer("c1")  # before any offer: not counted
+    controller.login("A1", "seat001")
+    offer = await asyncio.wait_for(waiting, 1)
+    controller.prompt_stopped_for_offer("c1")
+    controller.offer_sent(offer.call_id)
+
+    assert timings.stopped == [True]
 
 
 async def test_given_an_offer_that_waited_for_rules_to_relax_then_its_latency_starts_there(

@@ -26,4 +26,5 @@ async def test_given_a_callback_that_blocks_when_watched_then_its_place_is_named
     assert summary["loop_stalls"] >= 1
     assert any("_hold_the_loop" in place for place in summary["loop_stall_places"])
     assert summary["gc_collections"] >= 1
+    assert summary["gc_by_generation"]["2"]["n"] >= 1  # gc.collect() is a full collection
     assert gc.callbacks.count(watch._on_gc) == 0  # detached when cancelled
