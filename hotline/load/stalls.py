@@ -61,7 +61,10 @@ class StallWatch:
             last_seen = tick  # one sample per stall
             frame = sys._current_frames().get(loop_thread)
             if frame is not None:
-                self.places[_place(traceback.extract_stack(frame))] += 1
+                # Three frames, no source lines: the watch holds the GIL the loop waits for.
+                walk = traceback.walk_stack(frame)
+                stack = traceback.StackSummary.extract(walk, limit=3, lookup_lines=False)
+                self.places[_place(stack)] += 1
 
     def summary(self, top: int = 5) -> dict[str, Any]:
         pauses = sorted(self.gc_pauses_s)
@@ -86,6 +89,6 @@ class StallWatch:
 
 
 def _place(stack: traceback.StackSummary) -> str:
-    """The innermost three frames, as file:line function, innermost last."""
-    frames = [f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno} {f.name}" for f in stack[-3:]]
-    return " < ".join(reversed(frames))
+    """The innermost three frames (``stack`` innermost first), as file:line function."""
+    frames = [f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno} {f.name}" for f in stack[:3]]
+    return " < ".join(frames)

@@ -112,6 +112,17 @@ def hot_topics(session: Session, active_at: datetime | None, limit: int) -> list
     return [_hot_topic(r) for r in rows]
 
 
+def hot_topics_not_over(session: Session, at: datetime, limit: int) -> list[HotTopic]:
+    """Not cancelled and ending after `at` (active then or later), newest first."""
+    statement = (
+        select(HotTopicRow)
+        .where(HotTopicRow.ends_at > at, HotTopicRow.cancelled_at.is_(None))
+        .order_by(HotTopicRow.id.desc())
+        .limit(limit)
+    )
+    return [_hot_topic(r) for r in session.scalars(statement)]
+
+
 def cancel_hot_topic(session: Session, topic_id: int, at: datetime) -> bool:
     result = session.execute(
         update(HotTopicRow)

@@ -5,8 +5,10 @@ A mixin of `Store` (kept apart so that store.py stays small); it uses the store'
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -17,6 +19,17 @@ from hotline.storage.ivr_records import FlowVersion, HotTopic, SurveyResponse
 from hotline.storage.records import require_aware
 from ivr.path_report import CallPath
 
+HOT_TOPICS_FRESH_S = 30.0
+HOT_TOPICS_CACHED = 1000
+
+
+@dataclass(frozen=True)
+class _HotTopics:
+    since: datetime
+    read_at: float
+    topics: list[HotTopic]
+
+
 # Each writer that loses the race for a version number tries the next one; with n writers at
 # once the last one wins after n - 1 losses, so this is a bound on simultaneous admins.
 VERSION_ATTEMPTS = 10
@@ -26,6 +39,7 @@ class IvrStoreMixin:
     # Provided by Store: a session in a transaction, and a session for reading.
     _write: Callable[[], AbstractContextManager[Session]]
     _read: Callable[[], AbstractContextManager[Session]]
+    _hot_topics_cache: _HotTopics | None = None
 
     # IVR flow versions
 
@@ -94,17 +108,38 @@ class IvrStoreMixin:
     def create_hot_topic(self, text: str, *, starts_at: datetime, ends_at: datetime,
                          created_by: str, at: datetime) -> HotTopic:  # fmt: skip
         """Switch an announcement on for [starts_at, ends_at); ValueError for a bad period."""
-        with self._write() as session:
-            return ivr_data.add_hot_topic(
-                session, text, starts_at=starts_at, ends_at=ends_at, created_by=created_by, at=at
-            )
+        try:
+            with self._write() as session:
+                return ivr_data.add_hot_topic(
+                    session, text, starts_at=starts_at, ends_at=ends_at, created_by=created_by,
+                    at=at,
+                )  # fmt: skip
+        finally:
+            self._hot_topics_cache = None
 
     def active_hot_topic(self, at: datetime) -> HotTopic | None:
-        """The newest (last created) announcement switched on at `at` and not cancelled."""
+        """The newest (last created) announcement switched on at `at` and not cancelled.
+
+        Asked once per call: answered from the topics not yet over, read again at most every
+        ``HOT_TOPICS_FRESH_S`` and at once after a change through this store (a query per call
+        was ~5 % of the controller's GIL time at 600 lines, in worker threads the event loop
+        waits for). A change made through another process shows within that time."""
         require_aware("at", at)
+        for topic in self._hot_topics_from(at):
+            if topic.starts_at <= at < topic.ends_at:
+                return topic
+        return None
+
+    def _hot_topics_from(self, at: datetime) -> list[HotTopic]:
+        """Not cancelled and not over at `at`, newest first (cached: see active_hot_topic)."""
+        cached = self._hot_topics_cache
+        fresh = cached is not None and time.monotonic() - cached.read_at < HOT_TOPICS_FRESH_S
+        if cached is not None and fresh and cached.since <= at:
+            return cached.topics
         with self._read() as session:
-            found = ivr_data.hot_topics(session, at, 1)
-        return found[0] if found else None
+            topics = ivr_data.hot_topics_not_over(session, at, HOT_TOPICS_CACHED)
+        self._hot_topics_cache = _HotTopics(at, time.monotonic(), topics)
+        return topics
 
     def list_hot_topics(self, limit: int = 50) -> list[HotTopic]:
         """Newest first, cancelled and past ones included."""
@@ -115,8 +150,11 @@ class IvrStoreMixin:
     def cancel_hot_topic(self, topic_id: int, at: datetime) -> bool:
         """Switch it off from `at`; False when there is no such topic or it was cancelled."""
         require_aware("at", at)
-        with self._write() as session:
-            return ivr_data.cancel_hot_topic(session, topic_id, at)
+        try:
+            with self._write() as session:
+                return ivr_data.cancel_hot_topic(session, topic_id, at)
+        finally:
+            self._hot_topics_cache = None
 
     # Path analytics
 

@@ -8,15 +8,18 @@ from dataclasses import replace
 from datetime import datetime
 
 import pytest
+from sqlalchemy.orm import Session
 
 from hotline.storage import (
     CallRecord,
     CallStep,
     FlowVersion,
+    HotTopic,
     Outcome,
     StepKind,
     Store,
     SurveyResponse,
+    ivr_data,
 )
 from ivr.path_report import build_report
 from queues import callbacks as cb
@@ -133,6 +136,30 @@ def test_a_hot_topic_text_is_checked(store: Store, text: str, message: str) -> N
     with pytest.raises(ValueError, match=message):
         store.create_hot_topic(text, starts_at=at(0), ends_at=at(60), created_by="a", at=at(0))
     assert store.list_hot_topics() == []
+
+
+def test_hot_topics_are_read_once_for_many_calls_and_again_after_a_change(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[datetime] = []
+    read = ivr_data.hot_topics_not_over
+
+    def counted(session: Session, when: datetime, limit: int) -> list[HotTopic]:
+        reads.append(when)
+        return read(session, when, limit)
+
+    monkeypatch.setattr(ivr_data, "hot_topics_not_over", counted)
+    assert store.active_hot_topic(at(10)) is None
+    first = store.create_hot_topic("新政策", starts_at=at(60), ends_at=at(120), created_by="a",
+                                   at=at(20))  # fmt: skip
+    assert [store.active_hot_topic(at(s)) for s in (30, 60, 90, 119, 120)] == [
+        None, first, first, first, None,
+    ]  # fmt: skip
+    assert len(reads) == 2  # before and after the change, not once per call
+    assert store.active_hot_topic(at(5)) is None  # earlier than what was read: read again
+    assert store.cancel_hot_topic(first.id, at(95))
+    assert store.active_hot_topic(at(96)) is None
+    assert len(reads) == 4
 
 
 def test_the_newest_active_hot_topic_is_the_one_played(store: Store) -> None:
