@@ -80,6 +80,8 @@ class Controller(AgentOperations):
         """Per offer: since when it could have been made, and when it was handed to the caller's
         session (the two ends of its routing part)."""
         self._stopped_prompt: set[str] = set()
+        self._dialled: dict[str, asyncio.Future[None]] = {}
+        """Offers whose Dial others wait for (``dialled``)."""
         """Offers that found the caller hearing an announcement, which had to be stopped."""
         self._estimators: dict[str, WaitEstimator] = {}
         self.handle_times = WaitEstimator()
@@ -259,6 +261,7 @@ class Controller(AgentOperations):
         parts: routing (until the caller's session had the offer), the waiting room (until it
         let the caller go: an announcement stopped) and the AGI commands that set up the Dial.
         ``left_room`` is the monotonic time the waiting room returned, if the caller waited."""
+        self._settle_dialled(uniqueid)
         clocks = self._decided_since.pop(uniqueid, None)
         stopped = uniqueid in self._stopped_prompt
         self._stopped_prompt.discard(uniqueid)
@@ -272,6 +275,25 @@ class Controller(AgentOperations):
             max(0.0, delivered - since), room_end - delivered, max(0.0, now - room_end),
             stopped_prompt=stopped,
         )  # fmt: skip
+
+    def dialled(self, uniqueid: str) -> asyncio.Future[None]:
+        """Done once Asterisk has been told to ring the agent for the caller's offer, or the
+        call ended; done at once when no offer is on its way. Work that the offer's agent needs
+        but the Dial does not (the screen-pop's queries) waits for it: it would otherwise hold
+        the GIL in a worker thread while the caller's FastAGI session starts the Dial."""
+        future = self._dialled.get(uniqueid)
+        if future is None:
+            future = asyncio.get_running_loop().create_future()
+            if uniqueid in self._decided_since:
+                self._dialled[uniqueid] = future
+            else:
+                future.set_result(None)
+        return future
+
+    def _settle_dialled(self, uniqueid: str) -> None:
+        future = self._dialled.pop(uniqueid, None)
+        if future is not None and not future.done():
+            future.set_result(None)
 
     def prompt_stopped_for_offer(self, uniqueid: str) -> None:
         """The waiting room stopped an announcement for this caller's offer (its latency's
@@ -383,6 +405,7 @@ class Controller(AgentOperations):
         self._routable_since.pop(uniqueid, None)
         self._decided_since.pop(uniqueid, None)
         self._stopped_prompt.discard(uniqueid)
+        self._settle_dialled(uniqueid)
         waiter = self._waiters.pop(uniqueid, None)
         if waiter is not None and not waiter.done():
             waiter.cancel()

@@ -3,13 +3,15 @@ entries for the call's topic, published on MQTT (``agents/{agent}/screen-pop``) 
 the HTTP API, within a few milliseconds of the offer.
 
 An EventHub sink: it reacts to CallOffered. The store and the index are read in a worker
-thread, so a caller's FastAGI session never waits for them; a failure costs the screen-pop
-(logged), never the call.
+thread, so a caller's FastAGI session never waits for them, and only once the offer's Dial has
+started (the worker's Python would hold the GIL the Dial's round trip needs); a failure costs
+the screen-pop (logged), never the call.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import replace
@@ -28,6 +30,8 @@ log = logging.getLogger("hotline.screen_pops")
 ENTRIES = 5
 PREVIOUS_CALLS = 5
 WORK_ORDERS = 5
+DIAL_WAIT_S = 1.0
+"""At most this long the pop waits for the offer's Dial to start before reading the store."""
 REMEMBERED_CALLS = 20_000
 """Calls whose topic is kept for marks made after the call (a day's calls, and more)."""
 
@@ -65,6 +69,10 @@ class ScreenPops:
         return self._latest.get(agent)
 
     async def _pop(self, offer: CallOffered, trace: CallTrace, started: float) -> None:
+        # The agent's phone rings for a second or more: the offer's Dial goes first.
+        with contextlib.suppress(TimeoutError):
+            dialled = self.controller.dialled(offer.call_id)
+            await asyncio.wait_for(asyncio.shield(dialled), DIAL_WAIT_S)
         try:
             previous, entries, ready = await asyncio.to_thread(self._facts, trace)
             orders = await asyncio.to_thread(self._orders, trace)

@@ -66,13 +66,21 @@ def load_call(session: Session, uniqueid: str) -> CallRecord | None:
 
 
 def calls_from(session: Session, number: str, before: datetime, limit: int) -> list[CallRecord]:
-    """The caller's previous calls, newest first (the screen-pop shows them)."""
+    """The caller's previous calls, newest first, without their steps (the screen-pop shows
+    them on every offer: columns only, no ORM objects, no second query for the steps)."""
+    columns = [getattr(CallRow, name) for name in _CALL_COLUMNS]
     statement = (
-        _select_calls()
+        select(*columns)
         .where(CallRow.caller_number == number, CallRow.arrived_at < before)
         .order_by(CallRow.arrived_at.desc(), CallRow.id.desc())
+        .limit(limit)
     )
-    return [_to_record(row) for row in session.scalars(statement.limit(limit))]
+    found = []
+    for row in session.execute(statement):
+        fields = dict(zip(_CALL_COLUMNS, row, strict=True))
+        fields["outcome"] = Outcome(fields["outcome"])
+        found.append(CallRecord(**fields, steps=()))
+    return found
 
 
 def load_calls(session: Session, since: datetime | None, limit: int) -> list[CallRecord]:

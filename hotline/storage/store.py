@@ -113,7 +113,7 @@ class Store(
             return calls.load_calls(session, since, limit)
 
     def calls_from(self, number: str, before: datetime, limit: int = 5) -> list[CallRecord]:
-        """The number's calls that arrived before `before`, newest first."""
+        """The number's calls that arrived before `before`, newest first, without steps."""
         _require_limit(limit)
         if not number:
             return []

@@ -526,6 +526,25 @@ async def test_given_an_agent_whose_seat_is_still_in_use_then_the_offer_is_timed
     assert timings.stopped == [False, False]
 
 
+async def test_the_dial_of_an_offer_can_be_awaited_and_ends_with_the_call(
+    harness: Harness,
+) -> None:
+    controller = harness.controller
+    assert controller.dialled("nobody").done()  # no offer on its way
+    controller.login("A1", "seat001")
+    first = await asyncio.wait_for(await harness.waiting("c1"), 1)
+    dialled = controller.dialled(first.call_id)
+    assert not dialled.done()
+    controller.offer_sent(first.call_id)
+    assert dialled.done()
+
+    controller.login("A2", "seat002")
+    second = await asyncio.wait_for(await harness.waiting("c2"), 1)
+    gone = controller.dialled(second.call_id)
+    controller.channel_ended("c2", "Normal Clearing")  # hung up before the Dial
+    assert gone.done()
+
+
 async def test_given_an_announcement_stopped_for_the_offer_then_its_stage_is_reported_apart(
     harness: Harness,
 ) -> None:

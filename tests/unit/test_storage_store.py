@@ -132,6 +132,27 @@ def test_list_calls_returns_newest_first_from_since_up_to_limit(store: Store) ->
     assert store.count_calls() == 5
 
 
+def test_a_callers_previous_calls_come_newest_first_before_the_time_without_steps(
+    store: Store,
+) -> None:
+    for minute in (0, 10, 20):
+        store.record_call(answered_call(f"call-{minute}", arrived=at(60 * minute)))
+    other = dataclasses.replace(
+        answered_call("other", arrived=at(300)), caller_number="13900139000"
+    )
+    store.record_call(other)
+    store.set_disposition("call-0", "pension.transfer")
+
+    found = store.calls_from("13800138000", before=at(60 * 20), limit=5)
+
+    assert [c.uniqueid for c in found] == ["call-10", "call-0"]
+    assert found[1].disposition == "pension.transfer"
+    assert found[0].outcome is answered_call().outcome
+    assert found[0].arrived_at == at(600) and found[0].steps == ()
+    assert store.calls_from("13800138000", before=at(60 * 20), limit=1)[0].uniqueid == "call-10"
+    assert store.calls_from("", before=at(60 * 20)) == []
+
+
 def test_a_calls_disposition_round_trips_through_record_get_and_list(store: Store) -> None:
     call = dataclasses.replace(answered_call(), disposition="pension.query")
 
