@@ -56,6 +56,9 @@ class Settings(BaseModel):
     http_port: int = Field(default=8080, ge=1, le=65535)
     rtp_start: int = Field(default=10000, ge=1024, le=65000)
     rtp_end: int = Field(default=20000, ge=1024, le=65535)
+    rtp_timeout_s: int = Field(default=300, ge=0, le=3600)
+    """A call leg that has sent no audio for this long is hung up (a phone or gateway that
+    vanished without a BYE would otherwise keep its agent "on call" for ever); 0: never."""
 
     service_number: str = "12333"
     seat_count: int = Field(default=220, ge=1, le=9999)

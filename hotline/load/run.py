@@ -76,6 +76,9 @@ async def run_load(base: Settings, options: LoadOptions) -> int:
             # The same agents as app_queue's (wrapuptime = 0): SIPp agents take the next call
             # as soon as they hang up.
             "wrapup_s": 0.0,
+            # Every load phone streams or echoes audio: a leg silent for 30 s is one whose
+            # SIPp gave up on its BYE under overload, and would hold the run to its bound.
+            "rtp_timeout_s": 30,
             # Load runs never write into the real database: their agents and calls are not real.
             "database_url": f"sqlite:///{workdir / 'load.db'}",
             # One menu, the same as the native engine's: the figures measure routing, not IVR depth.
