@@ -109,7 +109,8 @@ class DynamicPrompts:
         self.host_dir = host_dir
         self.asterisk_dir = asterisk_dir
         self.voice = voice
-        self._ready: set[str] = set()
+        self._ready: dict[str, float] = {}
+        """Texts made (or found) already, by stem: their length in seconds."""
 
     def path(self, prompt: Prompt) -> tuple[str, float]:
         """Generate if needed (blocking: call through asyncio.to_thread); Asterisk path, length."""
@@ -118,8 +119,16 @@ class DynamicPrompts:
         if stem not in self._ready and not target.exists():
             self.host_dir.mkdir(parents=True, exist_ok=True)
             _synthesise(prompt.text, target, self.voice)
-        self._ready.add(stem)
-        return f"{self.asterisk_dir}/{stem}", prompt_seconds(target)
+        self._ready[stem] = seconds = prompt_seconds(target)
+        return f"{self.asterisk_dir}/{stem}", seconds
+
+    def ready_path(self, prompt: Prompt) -> tuple[str, float] | None:
+        """A text made before, without touching the disk (safe on the event loop); else None.
+        Most waiting callers hear texts made before: they need no worker thread, which may be
+        queued behind the store's work on a busy machine."""
+        stem = prompt_stem(prompt)
+        seconds = self._ready.get(stem)
+        return None if seconds is None else (f"{self.asterisk_dir}/{stem}", seconds)
 
 
 def _synthesise(text: str, target: Path, voice: str) -> None:

@@ -99,7 +99,8 @@ class WaitingRoom:
             return ""
         position, estimate = status
         prompt = position_prompt(position, estimate)
-        path, seconds = await asyncio.to_thread(self.config.dynamic_prompts.path, prompt)
+        prompts = self.config.dynamic_prompts
+        path, seconds = prompts.ready_path(prompt) or await asyncio.to_thread(prompts.path, prompt)
         self._step(
             session, StepKind.IVR_PROMPT, prompt=prompt.name, position=position,
             estimate_s=round(estimate) if estimate is not None else None,

@@ -84,6 +84,9 @@ class FakePrompts:
     def path(self, prompt: Prompt) -> tuple[str, float]:
         return f"/prompts/dynamic/{prompt.name}", ANNOUNCEMENT_S
 
+    def ready_path(self, prompt: Prompt) -> tuple[str, float] | None:
+        return None
+
 
 @dataclass
 class Lab:
