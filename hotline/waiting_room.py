@@ -100,7 +100,10 @@ class WaitingRoom:
         position, estimate = status
         prompt = position_prompt(position, estimate)
         prompts = self.config.dynamic_prompts
-        path, seconds = prompts.ready_path(prompt) or await asyncio.to_thread(prompts.path, prompt)
+        ready = prompts.ready_path(prompt)
+        path, seconds = (
+            ready if ready is not None else await asyncio.to_thread(prompts.path, prompt)
+        )
         self._step(
             session, StepKind.IVR_PROMPT, prompt=prompt.name, position=position,
             estimate_s=round(estimate) if estimate is not None else None,
