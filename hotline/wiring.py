@@ -395,11 +395,21 @@ class ControllerApp:
             log.error("background task %s failed: %r", task.get_name(), task.exception())
 
 
+GC_THRESHOLDS = (50_000, 20, 10)
+"""Cycle collector thresholds: young collections after 50,000 net new objects (default 700)."""
+
+
 def _freeze_long_lived() -> None:
     """Move what exists now (modules, the flow, the directory, the knowledge index) out of the
     cycle collector's sight. A full collection otherwise walks all of it: measured at up to
     148 ms with the event loop stopped, every caller's FastAGI session and offer waiting (the
     offer latency's tail in `hotline load`). Frozen objects are still freed by reference
     counting; only cycles among them would stay, and this runs again only when a new index is
-    loaded (when the provisions in force change)."""
+    loaded (when the provisions in force change).
+
+    The young generation is also made larger (``GC_THRESHOLDS``): a call's objects live for
+    seconds to minutes, and with the default 700 most of those still alive at a collection
+    were promoted, to be walked again by the costlier older collections; measured at 600
+    lines: 350 young collections (6 ms each on the busy machine), 33 middle ones up to 225 ms."""
+    gc.set_threshold(*GC_THRESHOLDS)
     gc.freeze()
