@@ -127,7 +127,14 @@ class ControllerApp:
             username=self.secrets.ami_username, secret=self.secrets.ami_secret,
             events="call,agent,dtmf",
         )  # fmt: skip
-        self.call_flow = CallFlow(self.controller, flow_config, features, AmiPlayback(self.ami))
+        # A second login without events, for the one action on an offer's path (stopping an
+        # announcement): on the busy connection its response queues behind the event stream.
+        self.ami_control = AmiClient(
+            "127.0.0.1", s.ami_port,
+            username=self.secrets.ami_username, secret=self.secrets.ami_secret, events="off",
+        )  # fmt: skip
+        playback = AmiPlayback(self.ami_control)
+        self.call_flow = CallFlow(self.controller, flow_config, features, playback)
         self.agi = FastAgiServer(
             self.call_flow,
             host=s.agi_host,
@@ -277,6 +284,7 @@ class ControllerApp:
             open_callbacks = await asyncio.to_thread(self.store.list_callbacks, open_only=True)
             self.callbacks.restore(open_callbacks)
         self._spawn("ami", self.ami.run())
+        self._spawn("ami-control", self.ami_control.run())
         self._spawn("ami-events", self.bridge.consume(self.ami.subscribe()))
         self._spawn("windows", self.windows.run())
         self._spawn("handoffs", self.handoffs.run())
