@@ -80,9 +80,9 @@ class Controller(AgentOperations):
         """Per offer: since when it could have been made, and when it was handed to the caller's
         session (the two ends of its routing part)."""
         self._stopped_prompt: set[str] = set()
+        """Offers that found the caller hearing an announcement, which had to be stopped."""
         self._dialled: dict[str, asyncio.Future[None]] = {}
         """Offers whose Dial others wait for (``dialled``)."""
-        """Offers that found the caller hearing an announcement, which had to be stopped."""
         self._estimators: dict[str, WaitEstimator] = {}
         self.handle_times = WaitEstimator()
         """Handle times of every queue's calls, for the estimated wait (seeded from history)."""

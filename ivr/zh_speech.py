@@ -65,8 +65,19 @@ _SCAN = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in _RULES
 
 
 def speakable(text: str) -> str:
-    """``text`` with every number rewritten in Chinese words; text without digits is unchanged."""
-    return _SCAN.sub(_speak, text.translate(_FULL_WIDTH))
+    """``text`` with every number rewritten in Chinese words; text without digits is unchanged.
+
+    Numbers are found in a copy with full-width digits, ``％`` and ``：`` made ASCII (one
+    character for one, so positions agree); the text between them is kept as it was (a
+    full-width colon in a sentence stays full-width)."""
+    normal = text.translate(_FULL_WIDTH)
+    parts: list[str] = []
+    end = 0
+    for match in _SCAN.finditer(normal):
+        parts += (text[end : match.start()], _speak(match))
+        end = match.end()
+    parts.append(text[end:])
+    return "".join(parts)
 
 
 def _speak(match: re.Match[str]) -> str:

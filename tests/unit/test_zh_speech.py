@@ -121,6 +121,12 @@ def test_given_text_without_digits_then_it_is_unchanged(text: str) -> None:
     assert speakable(text) == text
 
 
+def test_given_full_width_punctuation_outside_numbers_then_it_is_kept() -> None:
+    # Found by the property above: a lone full-width colon came back as an ASCII one.
+    assert speakable("咨询：") == "咨询："
+    assert speakable("咨询：上午９：３０，比例５０％") == "咨询：上午九点三十分，比例百分之五十"
+
+
 def test_given_hostile_input_when_made_speakable_then_no_error() -> None:
     spoken = speakable("\x00😀" + "9" * 10_000 + "元" + "1-" * 2_000 + "%" * 100)
     assert spoken.startswith("\x00😀九九")
