@@ -494,14 +494,19 @@ class CollectingTimings:
     stopped: list[bool] = field(default_factory=list)
 
 
+def timed(harness: Harness, router: Router) -> tuple[Controller, CollectingTimings]:
+    """A controller on the harness's clock whose timings the test reads."""
+    timings = CollectingTimings()
+    controller = Controller(
+        router, harness.publisher, harness.recorder, clock=harness.time.clock(), timings=timings
+    )
+    return controller, timings
+
+
 async def test_given_an_agent_whose_seat_is_still_in_use_then_the_offer_is_timed_from_its_release(
     harness: Harness,
 ) -> None:
-    timings = CollectingTimings()
-    controller = Controller(
-        harness.router, harness.publisher, harness.recorder,
-        clock=harness.time.clock(), timings=timings,
-    )  # fmt: skip
+    controller, timings = timed(harness, harness.router)
     controller.login("A1", "seat001")
     controller.call_arrived("c0", "c0", "13800138000", "张三", "12333")
     first = asyncio.create_task(controller.wait_for_agent("c0", "general", "pension"))
@@ -548,11 +553,7 @@ async def test_the_dial_of_an_offer_can_be_awaited_and_ends_with_the_call(
 async def test_given_an_announcement_stopped_for_the_offer_then_its_stage_is_reported_apart(
     harness: Harness,
 ) -> None:
-    timings = CollectingTimings()
-    controller = Controller(
-        harness.router, harness.publisher, harness.recorder,
-        clock=harness.time.clock(), timings=timings,
-    )  # fmt: skip
+    controller, timings = timed(harness, harness.router)
     controller.call_arrived("c1", "c1", "13800138000", "张三", "12333")
     waiting = asyncio.create_task(controller.wait_for_agent("c1", "general", "pension"))
     await asyncio.sleep(0)
@@ -571,11 +572,7 @@ async def test_given_an_offer_that_waited_for_rules_to_relax_then_its_latency_st
     policy = RoutingPolicy(default=QueuePolicy("general", relax=(
         RelaxRule(after_s=30, min_proficiency=2),
     )))  # fmt: skip
-    timings = CollectingTimings()
-    controller = Controller(
-        Router(policy), harness.publisher, harness.recorder,
-        clock=harness.time.clock(), timings=timings,
-    )  # fmt: skip
+    controller, timings = timed(harness, Router(policy))
     controller.login("A1", "seat001", {"pension": 2})
     controller.call_arrived("c1", "c1", "13800138000", "张三", "12333")
     task = asyncio.create_task(
